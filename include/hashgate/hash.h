@@ -1,0 +1,60 @@
+/*
+ * hash.h — one call from encoded bytes to every hash a hotline list may carry:
+ * PDQ (and its 8 dihedral variants) plus MD5, SHA-1 and SHA-256 of the bytes.
+ *
+ * This is what an app embeds to hash on the device before it encrypts, and
+ * what the CLI, the scanner and the HTTP gate call.
+ */
+#ifndef HASHGATE_HASH_H
+#define HASHGATE_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hashgate/image.h"
+#include "hashgate/pdq.h"
+#include "hashgate/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Flags for hg_hash_bytes(). */
+enum {
+	HG_HASH_DIHEDRAL = HG_PDQ_DIHEDRAL,     /* all 8 PDQ variants */
+	HG_HASH_COMPAT_CLI = HG_PDQ_COMPAT_CLI, /* reference CLI's 512x512 family */
+	HG_HASH_DIGESTS = 1u << 8,              /* MD5, SHA-1, SHA-256 of the bytes */
+};
+
+typedef struct hg_hashes {
+	hg_pdq_result pdq;
+	uint8_t md5[16], sha1[20], sha256[32]; /* with HG_HASH_DIGESTS */
+	hg_format format;
+	size_t width, height;
+} hg_hashes;
+
+typedef struct hg_hasher hg_hasher;
+
+/* `limits` may be NULL for the defaults. One hasher per thread. */
+HG_API hg_status hg_hasher_new(const hg_limits *limits, hg_hasher **out);
+HG_API void hg_hasher_free(hg_hasher *hasher);
+
+/* Decodes and hashes. *out is zeroed on failure; the reason is in
+ * hg_hasher_errmsg(). */
+HG_API hg_status hg_hash_bytes(hg_hasher *hasher, const void *data, size_t len,
+			       unsigned flags, hg_hashes *out);
+
+/* Reads `path` ("-" = stdin), refusing more than limits.max_bytes, then
+ * hg_hash_bytes(). */
+HG_API hg_status hg_hash_file(hg_hasher *hasher, const char *path, unsigned flags,
+			      hg_hashes *out);
+
+HG_API const char *hg_hasher_errmsg(const hg_hasher *hasher);
+
+/* Lowercase hex of `len` bytes into out (2*len+1 bytes). */
+HG_API void hg_hex_encode(const uint8_t *bytes, size_t len, char *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,23 @@
+/*
+ * cli.h — the verb table and what the verbs share. To add a verb, write
+ * src/cli/cmd_<name>.c with `int hg_cmd_<name>(int argc, char **argv)`,
+ * declare it here and add one line to HG_CLI_VERBS.
+ */
+#ifndef HG_CLI_H
+#define HG_CLI_H
+
+/* Exit codes shared by every verb (match: 0 none, 1 matched, 2 error). */
+enum { HG_EXIT_OK = 0, HG_EXIT_MATCH = 1, HG_EXIT_ERROR = 2, HG_EXIT_USAGE = 2 };
+
+struct hg_cli_verb {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+int hg_cmd_hash(int argc, char **argv);
+
+#define HG_CLI_VERBS \
+	{"hash", hg_cmd_hash, "hash images: PDQ (+ --dihedral, --all digests)"},
+
+#endif

@@ -1,0 +1,222 @@
+/*
+ * cmd_hash.c — `hashgate hash`: one line per file in the reference tool's
+ * format, in the order the files were given, whatever -j is.
+ *
+ *   <pdq-hex>,<quality>,<path>                      default
+ *   <orig>,<rot90>,...,<flipminus1>,<quality>,<path> --dihedral
+ *   ...,md5=<hex>,sha1=<hex>,sha256=<hex>           --all
+ *   {"file": ..., "pdq": ..., ...}                   --json
+ *
+ * A file that fails prints "hashgate: <path>: <reason>" on stderr; the others
+ * carry on and the exit code is 2.
+ */
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/options.h"
+#include "hashgate/hashgate.h"
+
+struct job {
+	const char *path;
+	hg_hashes hashes;
+	hg_status status;
+	char errmsg[320];
+	int done;
+};
+
+struct pool {
+	struct job *jobs;
+	size_t njobs, next;
+	unsigned flags;
+	hg_limits limits;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+};
+
+static void *worker(void *arg)
+{
+	struct pool *p = arg;
+	hg_hasher *h = NULL;
+	hg_status init = hg_hasher_new(&p->limits, &h);
+	for (;;) {
+		pthread_mutex_lock(&p->lock);
+		size_t i = p->next < p->njobs ? p->next++ : p->njobs;
+		pthread_mutex_unlock(&p->lock);
+		if (i == p->njobs)
+			break;
+		struct job *j = &p->jobs[i];
+		if (init) {
+			j->status = init;
+			snprintf(j->errmsg, sizeof j->errmsg, "%s", hg_strerror(init));
+		} else {
+			j->status = hg_hash_file(h, j->path, p->flags, &j->hashes);
+			if (j->status)
+				snprintf(j->errmsg, sizeof j->errmsg, "%s", hg_hasher_errmsg(h));
+		}
+		pthread_mutex_lock(&p->lock);
+		j->done = 1;
+		pthread_cond_broadcast(&p->cond);
+		pthread_mutex_unlock(&p->lock);
+	}
+	hg_hasher_free(h);
+	return NULL;
+}
+
+static void print_text(const struct job *j, unsigned flags)
+{
+	char hex[HG_PDQ_HEX_LEN + 1];
+	int n = (flags & HG_HASH_DIHEDRAL) ? HG_DIH_COUNT : 1;
+	for (int d = 0; d < n; d++) {
+		hg_pdq_to_hex(&j->hashes.pdq.hash[d], hex);
+		printf("%s,", hex);
+	}
+	printf("%d,%s", j->hashes.pdq.quality, j->path);
+	if (flags & HG_HASH_DIGESTS) {
+		char md5[33], sha1[41], sha256[65];
+		hg_hex_encode(j->hashes.md5, 16, md5);
+		hg_hex_encode(j->hashes.sha1, 20, sha1);
+		hg_hex_encode(j->hashes.sha256, 32, sha256);
+		printf(",md5=%s,sha1=%s,sha256=%s", md5, sha1, sha256);
+	}
+	putchar('\n');
+}
+
+static void print_json(const struct job *j, unsigned flags)
+{
+	char hex[HG_PDQ_HEX_LEN + 1];
+	json_t *o = json_object();
+	json_object_set_new(o, "file", json_string(j->path));
+	hg_pdq_to_hex(&j->hashes.pdq.hash[0], hex);
+	json_object_set_new(o, "pdq", json_string(hex));
+	json_object_set_new(o, "quality", json_integer(j->hashes.pdq.quality));
+	json_object_set_new(o, "format", json_string(hg_format_name(j->hashes.format)));
+	json_object_set_new(o, "width", json_integer((json_int_t)j->hashes.width));
+	json_object_set_new(o, "height", json_integer((json_int_t)j->hashes.height));
+	if (flags & HG_HASH_DIHEDRAL) {
+		json_t *d = json_object();
+		for (int i = 0; i < HG_DIH_COUNT; i++) {
+			hg_pdq_to_hex(&j->hashes.pdq.hash[i], hex);
+			json_object_set_new(d, hg_dihedral_name(i), json_string(hex));
+		}
+		json_object_set_new(o, "dihedral", d);
+	}
+	if (flags & HG_HASH_DIGESTS) {
+		char buf[65];
+		hg_hex_encode(j->hashes.md5, 16, buf);
+		json_object_set_new(o, "md5", json_string(buf));
+		hg_hex_encode(j->hashes.sha1, 20, buf);
+		json_object_set_new(o, "sha1", json_string(buf));
+		hg_hex_encode(j->hashes.sha256, 32, buf);
+		json_object_set_new(o, "sha256", json_string(buf));
+	}
+	char *s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+	if (s)
+		puts(s);
+	free(s);
+	json_decref(o);
+}
+
+static const char usage[] =
+	"usage: hashgate hash [options] FILE...   (- reads stdin)\n"
+	"  --dihedral        print the 8 dihedral variants (reference --pdqdih-across order)\n"
+	"  --all             append md5=,sha1=,sha256= of the file bytes\n"
+	"  --json            one JSON object per line\n"
+	"  --compat cli      the reference CLI's family (512x512 pre-resize); default: full\n"
+	"  -j N              hash on N threads (output keeps the input order)\n"
+	HG_CLI_LIMIT_USAGE;
+
+int hg_cmd_hash(int argc, char **argv)
+{
+	unsigned flags = 0;
+	int json = 0;
+	long threads = 1;
+	hg_limits limits;
+	hg_limits_default(&limits);
+	int i;
+	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+		const char *a = argv[i];
+		int used;
+		if (!strcmp(a, "--")) {
+			i++;
+			break;
+		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			fputs(usage, stdout);
+			return 0;
+		} else if (!strcmp(a, "--dihedral")) {
+			flags |= HG_HASH_DIHEDRAL;
+		} else if (!strcmp(a, "--all")) {
+			flags |= HG_HASH_DIGESTS;
+		} else if (!strcmp(a, "--json")) {
+			json = 1;
+		} else if (!strcmp(a, "--compat") && i + 1 < argc) {
+			const char *m = argv[++i];
+			if (!strcmp(m, "cli"))
+				flags |= HG_HASH_COMPAT_CLI;
+			else if (strcmp(m, "full") != 0)
+				return hg_cli_usage_error("hash", usage, "--compat takes cli or full");
+		} else if (!strcmp(a, "-j") && i + 1 < argc) {
+			if (hg_cli_parse_long(argv[++i], 1, 256, &threads))
+				return hg_cli_usage_error("hash", usage, "-j takes 1..256");
+		} else if ((used = hg_cli_limit_option(argc, argv, i, &limits)) != 0) {
+			if (used < 0)
+				return hg_cli_usage_error("hash", usage, "bad limit value");
+			i += used - 1;
+		} else {
+			fprintf(stderr, "hashgate hash: unknown option %s\n", a);
+			fputs(usage, stderr);
+			return HG_EXIT_USAGE;
+		}
+	}
+	if (i >= argc)
+		return hg_cli_usage_error("hash", usage, "no files given");
+
+	struct pool p = {.njobs = (size_t)(argc - i), .flags = flags, .limits = limits};
+	p.jobs = calloc(p.njobs, sizeof *p.jobs);
+	if (!p.jobs) {
+		fprintf(stderr, "hashgate hash: out of memory\n");
+		return HG_EXIT_ERROR;
+	}
+	for (size_t k = 0; k < p.njobs; k++)
+		p.jobs[k].path = argv[i + (int)k];
+	pthread_mutex_init(&p.lock, NULL);
+	pthread_cond_init(&p.cond, NULL);
+	if ((size_t)threads > p.njobs)
+		threads = (long)p.njobs;
+	pthread_t tid[256];
+	long started = 0;
+	for (; started < threads; started++)
+		if (pthread_create(&tid[started], NULL, worker, &p) != 0)
+			break;
+	if (started == 0)
+		worker(&p);
+
+	int failed = 0;
+	for (size_t k = 0; k < p.njobs; k++) {
+		pthread_mutex_lock(&p.lock);
+		while (!p.jobs[k].done)
+			pthread_cond_wait(&p.cond, &p.lock);
+		pthread_mutex_unlock(&p.lock);
+		struct job *j = &p.jobs[k];
+		if (j->status) {
+			fflush(stdout);
+			fprintf(stderr, "hashgate: %s: %s\n", j->path, j->errmsg);
+			failed = 1;
+		} else if (json) {
+			print_json(j, flags);
+		} else {
+			print_text(j, flags);
+		}
+	}
+	for (long t = 0; t < started; t++)
+		pthread_join(tid[t], NULL);
+	pthread_mutex_destroy(&p.lock);
+	pthread_cond_destroy(&p.cond);
+	free(p.jobs);
+	if (fflush(stdout) != 0)
+		return HG_EXIT_ERROR;
+	return failed ? HG_EXIT_ERROR : HG_EXIT_OK;
+}

@@ -1,0 +1,559 @@
+/*
+ * pdq.c — PDQ hashing, bit-for-bit the reference's pdqhashing.cpp.
+ *
+ * The pipeline is the reference's: luma -> two Jarosz passes (box H, box V,
+ * box H, box V) -> decimate to 64x64 -> quality -> 16x16 of the 2-D DCT ->
+ * threshold at the lower median. Every float operation happens in the same
+ * order as the reference (see ../shared/REFERENCE-NOTES.md, section 2), which
+ * is what makes the hashes identical; this file must be compiled with
+ * -ffp-contract=off and never with -ffast-math.
+ *
+ * Speed comes from doing the same arithmetic on many rows or columns at once:
+ * a box filter's running sum is sequential along its line, but independent
+ * across lines, so each SIMD lane follows the reference's exact sequence.
+ * Vertical passes run across columns directly; horizontal passes transpose a
+ * stripe of rows into a small buffer first. The last two passes only compute
+ * what the 64 sampled columns need.
+ */
+#include "hashgate/pdq.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/pdq_internal.h"
+#include "core/simd.h"
+
+#define DCT_N 64
+#define DCT_K 16
+#define STRIPE_ROWS 16 /* rows transposed together for a horizontal pass */
+#define CLI_RESIZE 512 /* the reference CLI's pre-resize target */
+#define MIN_SIDE 5
+
+struct hg_pdq_hasher {
+	float *buf_a, *buf_b;   /* full-size planes, `stride` floats per row */
+	size_t plane_cap;       /* floats in each of buf_a, buf_b */
+	float *narrow_a, *narrow_b; /* height x 64: the sampled columns */
+	size_t narrow_cap;
+	float *stripe_in, *stripe_out; /* width x STRIPE_ROWS, transposed */
+	float *sums;            /* running sums, one per lane */
+	size_t line_cap;        /* floats in stripe_in/out and sums */
+	float dct[DCT_K][DCT_N];    /* D[u][k], frequency u+1 */
+	float dct_t[DCT_N][DCT_K];  /* D transposed, for the second product */
+};
+
+/* The reference's window: ceil(n / 128). */
+static int jarosz_window(size_t n)
+{
+	return (int)((n + 2 * DCT_N - 1) / (2 * DCT_N));
+}
+
+static size_t round_up8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
+}
+
+hg_status hg_pdq_hasher_new(hg_pdq_hasher **out)
+{
+	if (!out)
+		return HG_ERR_INVALID_ARG;
+	*out = NULL;
+	hg_pdq_hasher *h = calloc(1, sizeof *h);
+	if (!h)
+		return HG_ERR_NOMEM;
+	/* D[u][k] = (float)((double)(float)sqrt(2/64) * cos(pi/128 * (u+1)(2k+1))),
+	 * exactly the reference's table (pinned by tests/test_pdq_stages.c). */
+	const float scale = (float)sqrt(2.0 / DCT_N);
+	const double pi = 3.14159265358979323846;
+	for (int u = 0; u < DCT_K; u++) {
+		for (int k = 0; k < DCT_N; k++) {
+			double c = cos((pi / 2.0 / DCT_N) * (u + 1) * (2 * k + 1));
+			h->dct[u][k] = (float)(scale * c);
+			h->dct_t[k][u] = h->dct[u][k];
+		}
+	}
+	*out = h;
+	return HG_OK;
+}
+
+void hg_pdq_hasher_free(hg_pdq_hasher *h)
+{
+	if (!h)
+		return;
+	free(h->buf_a);
+	free(h->buf_b);
+	free(h->narrow_a);
+	free(h->narrow_b);
+	free(h->stripe_in);
+	free(h->stripe_out);
+	free(h->sums);
+	free(h);
+}
+
+/* Grows *p to hold n floats; keeps the old block on failure. */
+static hg_status grow(float **p, size_t n)
+{
+	float *q = realloc(*p, n * sizeof(float));
+	if (!q)
+		return HG_ERR_NOMEM;
+	*p = q;
+	return HG_OK;
+}
+
+static hg_status reserve(hg_pdq_hasher *h, size_t width, size_t height)
+{
+	size_t stride = round_up8(width);
+	if (height != 0 && stride > SIZE_MAX / sizeof(float) / height)
+		return HG_ERR_TOO_LARGE;
+	size_t plane = stride * height;
+	size_t line = round_up8(width > height ? width : height) * STRIPE_ROWS;
+	size_t narrow = height * DCT_N;
+	if (plane > h->plane_cap) {
+		if (grow(&h->buf_a, plane) || grow(&h->buf_b, plane))
+			return HG_ERR_NOMEM;
+		h->plane_cap = plane;
+	}
+	if (line > h->line_cap) {
+		if (grow(&h->stripe_in, line) || grow(&h->stripe_out, line) ||
+		    grow(&h->sums, line))
+			return HG_ERR_NOMEM;
+		h->line_cap = line;
+	}
+	if (narrow > h->narrow_cap) {
+		if (grow(&h->narrow_a, narrow) || grow(&h->narrow_b, narrow))
+			return HG_ERR_NOMEM;
+		h->narrow_cap = narrow;
+	}
+	return HG_OK;
+}
+
+/*
+ * The reference's box1DFloat, run down `ncols` independent columns at once
+ * (ncols a multiple of 8). Row r of the input is in + r*stride. Each column
+ * sees exactly the reference's sequence: h-1 adds; then w-h+1 adds with
+ * writes; then add-right, subtract-left, write; then subtract-left, write.
+ * Every write is sum / count as a float division.
+ */
+HG_TARGET_CLONES
+static void box_down(const float *in, float *out, size_t n, size_t ncols,
+		     size_t stride, int w, float *sums)
+{
+	const int half = (w + 2) / 2;
+	const size_t p1 = (size_t)half - 1;
+	const size_t p2 = (size_t)(w - half + 1);
+	const size_t p3 = n - (size_t)w;
+	const size_t p4 = (size_t)half - 1;
+	size_t ri = 0, li = 0, oi = 0;
+	int count = 0;
+
+	memset(sums, 0, ncols * sizeof(float));
+	for (size_t i = 0; i < p1; i++, ri++) {
+		const float *src = in + ri * stride;
+		for (size_t c = 0; c < ncols; c += 8) {
+			hg_v8f s = hg_v8f_load(sums + c) + hg_v8f_load(src + c);
+			hg_v8f_store(sums + c, s);
+		}
+		count++;
+	}
+	for (size_t i = 0; i < p2; i++, ri++, oi++) {
+		const float *src = in + ri * stride;
+		float *dst = out + oi * stride;
+		count++;
+		const hg_v8f div = hg_v8f_splat((float)count);
+		for (size_t c = 0; c < ncols; c += 8) {
+			hg_v8f s = hg_v8f_load(sums + c) + hg_v8f_load(src + c);
+			hg_v8f_store(sums + c, s);
+			hg_v8f_store(dst + c, s / div);
+		}
+	}
+	const hg_v8f div = hg_v8f_splat((float)count);
+	for (size_t i = 0; i < p3; i++, ri++, li++, oi++) {
+		const float *add = in + ri * stride;
+		const float *sub = in + li * stride;
+		float *dst = out + oi * stride;
+		for (size_t c = 0; c < ncols; c += 8) {
+			hg_v8f s = hg_v8f_load(sums + c) + hg_v8f_load(add + c);
+			s = s - hg_v8f_load(sub + c);
+			hg_v8f_store(sums + c, s);
+			hg_v8f_store(dst + c, s / div);
+		}
+	}
+	for (size_t i = 0; i < p4; i++, li++, oi++) {
+		const float *sub = in + li * stride;
+		float *dst = out + oi * stride;
+		count--;
+		const hg_v8f d = hg_v8f_splat((float)count);
+		for (size_t c = 0; c < ncols; c += 8) {
+			hg_v8f s = hg_v8f_load(sums + c) - hg_v8f_load(sub + c);
+			hg_v8f_store(sums + c, s);
+			hg_v8f_store(dst + c, s / d);
+		}
+	}
+}
+
+/*
+ * A horizontal box pass over every row of `in` (height x width, `stride`
+ * floats per row). When `cols` is NULL the whole output row is written to
+ * `out` (same stride); otherwise only the DCT_N columns listed in `cols` are
+ * written, packed, to `out` (DCT_N floats per row).
+ */
+static void box_rows(hg_pdq_hasher *h, const float *in, float *out, size_t width,
+		     size_t height, size_t stride, int w, const size_t *cols)
+{
+	float *tin = h->stripe_in, *tout = h->stripe_out;
+	for (size_t r0 = 0; r0 < height; r0 += STRIPE_ROWS) {
+		size_t nr = height - r0 < STRIPE_ROWS ? height - r0 : STRIPE_ROWS;
+		/* transpose the stripe: lane r of line i = in[r0 + r][i] */
+		for (size_t r = 0; r < STRIPE_ROWS; r++) {
+			const float *src = in + (r0 + (r < nr ? r : 0)) * stride;
+			for (size_t i = 0; i < width; i++)
+				tin[i * STRIPE_ROWS + r] = src[i];
+		}
+		box_down(tin, tout, width, STRIPE_ROWS, STRIPE_ROWS, w, h->sums);
+		for (size_t r = 0; r < nr; r++) {
+			if (cols) {
+				float *dst = out + (r0 + r) * DCT_N;
+				for (size_t j = 0; j < DCT_N; j++)
+					dst[j] = tout[cols[j] * STRIPE_ROWS + r];
+			} else {
+				float *dst = out + (r0 + r) * stride;
+				for (size_t i = 0; i < width; i++)
+					dst[i] = tout[i * STRIPE_ROWS + r];
+			}
+		}
+	}
+}
+
+/* Sample positions of the 64-point decimation: floor((i + 0.5) * n / 64),
+ * computed in double as the reference does. */
+static void decimation_grid(size_t n, size_t idx[DCT_N])
+{
+	for (int i = 0; i < DCT_N; i++)
+		idx[i] = (size_t)(((i + 0.5) * (double)n) / DCT_N);
+}
+
+/*
+ * Blur the luma in buf_a (height x width, row stride round_up8(width)) and
+ * decimate it into out64. buf_a is clobbered.
+ */
+static void blur_and_decimate(hg_pdq_hasher *h, size_t width, size_t height,
+			      float out64[DCT_N][DCT_N])
+{
+	const size_t stride = round_up8(width);
+	size_t rows[DCT_N], cols[DCT_N];
+	if (width == DCT_N && height == DCT_N) {
+		/* the reference skips the blur for exactly 64x64 */
+		for (size_t i = 0; i < DCT_N; i++)
+			memcpy(out64[i], h->buf_a + i * stride, DCT_N * sizeof(float));
+		return;
+	}
+	const int wh = jarosz_window(width), wv = jarosz_window(height);
+	decimation_grid(height, rows);
+	decimation_grid(width, cols);
+
+	box_rows(h, h->buf_a, h->buf_b, width, height, stride, wh, NULL);      /* H */
+	box_down(h->buf_b, h->buf_a, height, stride, stride, wv, h->sums);     /* V */
+	box_rows(h, h->buf_a, h->narrow_a, width, height, stride, wh, cols);   /* H */
+	box_down(h->narrow_a, h->narrow_b, height, DCT_N, DCT_N, wv, h->sums); /* V */
+	for (size_t i = 0; i < DCT_N; i++)
+		memcpy(out64[i], h->narrow_b + rows[i] * DCT_N, DCT_N * sizeof(float));
+}
+
+static int quality_of(float a[DCT_N][DCT_N])
+{
+	int sum = 0;
+	for (int i = 0; i < DCT_N - 1; i++) {
+		for (int j = 0; j < DCT_N; j++) {
+			int d = (int)(((a[i][j] - a[i + 1][j]) * 100) / 255);
+			sum += abs(d);
+		}
+	}
+	for (int i = 0; i < DCT_N; i++) {
+		for (int j = 0; j < DCT_N - 1; j++) {
+			int d = (int)(((a[i][j] - a[i][j + 1]) * 100) / 255);
+			sum += abs(d);
+		}
+	}
+	int q = sum / 90;
+	return q > 100 ? 100 : q;
+}
+
+/* B = D A D^T, low 16x16; each sum in float, ascending k, as the reference. */
+static void dct_16(const hg_pdq_hasher *h, float a[DCT_N][DCT_N], float b[DCT_K][DCT_K])
+{
+	float t[DCT_K][DCT_N];
+	for (int u = 0; u < DCT_K; u++) {
+		float acc[DCT_N] = {0};
+		for (int k = 0; k < DCT_N; k++) {
+			const float d = h->dct[u][k];
+			for (int j = 0; j < DCT_N; j++)
+				acc[j] += d * a[k][j];
+		}
+		memcpy(t[u], acc, sizeof acc);
+	}
+	for (int u = 0; u < DCT_K; u++) {
+		float acc[DCT_K] = {0};
+		for (int k = 0; k < DCT_N; k++) {
+			const float tk = t[u][k];
+			for (int v = 0; v < DCT_K; v++)
+				acc[v] += tk * h->dct_t[k][v];
+		}
+		memcpy(b[u], acc, sizeof acc);
+	}
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+	return (x > y) - (x < y);
+}
+
+/* The lower median, sorted(v)[127]: what the reference's Torben method
+ * returns. A sort of 256 floats is cheap next to the blur and obviously right. */
+static float lower_median(const float v[DCT_K * DCT_K])
+{
+	float a[DCT_K * DCT_K];
+	memcpy(a, v, sizeof a);
+	qsort(a, DCT_K * DCT_K, sizeof(float), cmp_float);
+	return a[DCT_K * DCT_K / 2 - 1];
+}
+
+static void to_bits(float b[DCT_K][DCT_K], hg_pdq *out)
+{
+	const float median = lower_median(&b[0][0]);
+	memset(out, 0, sizeof *out);
+	for (int k = 0; k < DCT_K * DCT_K; k++) {
+		if ((&b[0][0])[k] > median)
+			out->w[k >> 6] |= (uint64_t)1 << (k & 63);
+	}
+}
+
+/*
+ * The 7 non-trivial dihedral variants, from the DCT alone (the reference's
+ * dct16OriginalTo*). `xpose` swaps the indices; the sign is -1 where the
+ * variant's parity rule says so.
+ */
+static void dihedral_variant(float a[DCT_K][DCT_K], int which, float out[DCT_K][DCT_K])
+{
+	static const struct {
+		unsigned char xpose, neg_even_j, neg_even_i, neg_odd_sum;
+	} rule[HG_DIH_COUNT] = {
+		[HG_DIH_ORIG] = {0, 0, 0, 0},
+		[HG_DIH_ROT90] = {1, 1, 0, 0},
+		[HG_DIH_ROT180] = {0, 0, 0, 1},
+		[HG_DIH_ROT270] = {1, 0, 1, 0},
+		[HG_DIH_FLIPX] = {0, 0, 1, 0},
+		[HG_DIH_FLIPY] = {0, 1, 0, 0},
+		[HG_DIH_FLIPPLUS1] = {1, 0, 0, 0},
+		[HG_DIH_FLIPMINUS1] = {1, 0, 0, 1},
+	};
+	for (int i = 0; i < DCT_K; i++) {
+		for (int j = 0; j < DCT_K; j++) {
+			int neg = (rule[which].neg_even_j && !(j & 1)) ||
+				  (rule[which].neg_even_i && !(i & 1)) ||
+				  (rule[which].neg_odd_sum && ((i + j) & 1));
+			float v = neg ? -a[i][j] : a[i][j];
+			if (rule[which].xpose)
+				out[j][i] = v;
+			else
+				out[i][j] = v;
+		}
+	}
+}
+
+/* Hashes the luma already in buf_a. */
+static void finish(hg_pdq_hasher *h, size_t width, size_t height, unsigned flags,
+		   hg_pdq_result *res)
+{
+	float a[DCT_N][DCT_N];
+	float b[DCT_K][DCT_K];
+	blur_and_decimate(h, width, height, a);
+	res->quality = quality_of(a);
+	dct_16(h, a, b);
+	to_bits(b, &res->hash[0]);
+	if (flags & HG_PDQ_DIHEDRAL) {
+		for (int d = 1; d < HG_DIH_COUNT; d++) {
+			float v[DCT_K][DCT_K];
+			dihedral_variant(b, d, v);
+			to_bits(v, &res->hash[d]);
+		}
+	}
+}
+
+HG_TARGET_CLONES
+static void luma_row(const uint8_t *src, float *dst, size_t n, int channels)
+{
+	if (channels == 1) {
+		for (size_t i = 0; i < n; i++)
+			dst[i] = (float)src[i];
+		return;
+	}
+	const size_t step = (size_t)channels;
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *p = src + i * step;
+		dst[i] = 0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2];
+	}
+}
+
+/* Fills buf_a with the luma of `pixels` (after the CLI pre-resize when asked)
+ * and reports the size of the plane that will be hashed. */
+static hg_status load_pixels(hg_pdq_hasher *h, const uint8_t *pixels, size_t width,
+			     size_t height, size_t stride, int channels, unsigned flags,
+			     size_t *out_w, size_t *out_h)
+{
+	if (!h || !pixels || (channels != 1 && channels != 3 && channels != 4) ||
+	    (flags & ~(unsigned)(HG_PDQ_DIHEDRAL | HG_PDQ_COMPAT_CLI)) ||
+	    stride < width * (size_t)channels)
+		return HG_ERR_INVALID_ARG;
+	if (width < MIN_SIDE || height < MIN_SIDE)
+		return HG_ERR_TOO_SMALL;
+
+	size_t w = width, hgt = height;
+	const int resize = (flags & HG_PDQ_COMPAT_CLI) &&
+			   (width > CLI_RESIZE || height > CLI_RESIZE);
+	if (resize)
+		w = hgt = CLI_RESIZE;
+	hg_status st = reserve(h, w, hgt);
+	if (st)
+		return st;
+
+	const size_t fstride = round_up8(w);
+	if (resize) {
+		/* CImg nearest neighbour: source index floor(x * W / 512) */
+		size_t xs[CLI_RESIZE];
+		for (size_t x = 0; x < CLI_RESIZE; x++)
+			xs[x] = x * width / CLI_RESIZE;
+		for (size_t y = 0; y < CLI_RESIZE; y++) {
+			const uint8_t *row = pixels + (y * height / CLI_RESIZE) * stride;
+			float *dst = h->buf_a + y * fstride;
+			for (size_t x = 0; x < CLI_RESIZE; x++)
+				luma_row(row + xs[x] * (size_t)channels, dst + x, 1, channels);
+		}
+	} else {
+		for (size_t y = 0; y < hgt; y++) {
+			float *dst = h->buf_a + y * fstride;
+			luma_row(pixels + y * stride, dst, w, channels);
+			memset(dst + w, 0, (fstride - w) * sizeof(float));
+		}
+	}
+	*out_w = w;
+	*out_h = hgt;
+	return HG_OK;
+}
+
+hg_status hg_pdq_hash_pixels(hg_pdq_hasher *h, const uint8_t *pixels, size_t width,
+			     size_t height, size_t stride, int channels, unsigned flags,
+			     hg_pdq_result *res)
+{
+	size_t w, hgt;
+	if (!res)
+		return HG_ERR_INVALID_ARG;
+	memset(res, 0, sizeof *res);
+	hg_status st = load_pixels(h, pixels, width, height, stride, channels, flags, &w, &hgt);
+	if (st)
+		return st;
+	finish(h, w, hgt, flags, res);
+	return HG_OK;
+}
+
+hg_status hg__pdq_pixels_to_64(hg_pdq_hasher *h, const uint8_t *pixels, size_t width,
+			       size_t height, size_t stride, int channels, unsigned flags,
+			       float out64[64][64])
+{
+	size_t w, hgt;
+	hg_status st = load_pixels(h, pixels, width, height, stride, channels, flags, &w, &hgt);
+	if (st)
+		return st;
+	blur_and_decimate(h, w, hgt, out64);
+	return HG_OK;
+}
+
+void hg__pdq_from_64(const hg_pdq_hasher *h, float a[64][64], float b[16][16],
+		     float *median, hg_pdq *hash, int *quality)
+{
+	*quality = quality_of(a);
+	dct_16(h, a, b);
+	*median = lower_median(&b[0][0]);
+	to_bits(b, hash);
+}
+
+const float *hg__pdq_dct_matrix(const hg_pdq_hasher *h)
+{
+	return &h->dct[0][0];
+}
+
+hg_status hg_pdq_hash_luma(hg_pdq_hasher *h, const float *luma, size_t width,
+			   size_t height, unsigned flags, hg_pdq_result *res)
+{
+	if (res)
+		memset(res, 0, sizeof *res);
+	if (!h || !luma || !res || (flags & ~(unsigned)HG_PDQ_DIHEDRAL))
+		return HG_ERR_INVALID_ARG;
+	if (width < MIN_SIDE || height < MIN_SIDE)
+		return HG_ERR_TOO_SMALL;
+	hg_status st = reserve(h, width, height);
+	if (st)
+		return st;
+	const size_t fstride = round_up8(width);
+	for (size_t y = 0; y < height; y++) {
+		float *dst = h->buf_a + y * fstride;
+		memcpy(dst, luma + y * width, width * sizeof(float));
+		memset(dst + width, 0, (fstride - width) * sizeof(float));
+	}
+	finish(h, width, height, flags, res);
+	return HG_OK;
+}
+
+int hg_pdq_distance(const hg_pdq *a, const hg_pdq *b)
+{
+	return __builtin_popcountll(a->w[0] ^ b->w[0]) + __builtin_popcountll(a->w[1] ^ b->w[1]) +
+	       __builtin_popcountll(a->w[2] ^ b->w[2]) + __builtin_popcountll(a->w[3] ^ b->w[3]);
+}
+
+void hg_pdq_to_hex(const hg_pdq *hash, char out[HG_PDQ_HEX_LEN + 1])
+{
+	static const char digits[] = "0123456789abcdef";
+	for (int i = 0; i < HG_PDQ_HEX_LEN; i++) {
+		int nib = HG_PDQ_HEX_LEN - 1 - i; /* nibble index, 63 = top */
+		out[i] = digits[(hash->w[nib >> 4] >> ((nib & 15) * 4)) & 15];
+	}
+	out[HG_PDQ_HEX_LEN] = '\0';
+}
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+hg_status hg_pdq_from_hex(const char *text, size_t len, hg_pdq *out)
+{
+	if (!out)
+		return HG_ERR_INVALID_ARG;
+	memset(out, 0, sizeof *out);
+	if (!text || len != HG_PDQ_HEX_LEN)
+		return HG_ERR_PARSE;
+	hg_pdq tmp = {{0}};
+	for (int i = 0; i < HG_PDQ_HEX_LEN; i++) {
+		int v = hex_value(text[i]);
+		if (v < 0)
+			return HG_ERR_PARSE;
+		int nib = HG_PDQ_HEX_LEN - 1 - i;
+		tmp.w[nib >> 4] |= (uint64_t)v << ((nib & 15) * 4);
+	}
+	*out = tmp;
+	return HG_OK;
+}
+
+const char *hg_dihedral_name(int d)
+{
+	static const char *const names[HG_DIH_COUNT] = {
+		"orig", "rot90", "rot180", "rot270", "flipx", "flipy", "flipplus1", "flipminus1",
+	};
+	return d >= 0 && d < HG_DIH_COUNT ? names[d] : "?";
+}

@@ -1,0 +1,172 @@
+/*
+ * hash.c — bytes in, every hash out: decode, PDQ, and the cryptographic
+ * digests hotline lists also carry (MD5, SHA-1, SHA-256 via OpenSSL's
+ * libcrypto; hashgate never hand-writes a digest).
+ */
+#include "hashgate/hash.h"
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct hg_hasher {
+	hg_decoder *dec;
+	hg_pdq_hasher *pdq;
+	hg_limits limits;
+	char errmsg[320];
+};
+
+hg_status hg_hasher_new(const hg_limits *limits, hg_hasher **out)
+{
+	if (!out)
+		return HG_ERR_INVALID_ARG;
+	*out = NULL;
+	hg_hasher *h = calloc(1, sizeof *h);
+	if (!h)
+		return HG_ERR_NOMEM;
+	if (limits)
+		h->limits = *limits;
+	else
+		hg_limits_default(&h->limits);
+	hg_status st = hg_decoder_new(&h->limits, &h->dec);
+	if (st == HG_OK)
+		st = hg_pdq_hasher_new(&h->pdq);
+	if (st) {
+		hg_hasher_free(h);
+		return st;
+	}
+	*out = h;
+	return HG_OK;
+}
+
+void hg_hasher_free(hg_hasher *h)
+{
+	if (!h)
+		return;
+	hg_decoder_free(h->dec);
+	hg_pdq_hasher_free(h->pdq);
+	free(h);
+}
+
+const char *hg_hasher_errmsg(const hg_hasher *h)
+{
+	return h ? h->errmsg : "no hasher";
+}
+
+static hg_status fail(hg_hasher *h, hg_status st, const char *msg)
+{
+	snprintf(h->errmsg, sizeof h->errmsg, "%s", msg && *msg ? msg : hg_strerror(st));
+	return st;
+}
+
+static int digest(const EVP_MD *md, const void *data, size_t len, uint8_t *out)
+{
+	unsigned n = 0;
+	return EVP_Digest(data, len, out, &n, md, NULL) == 1;
+}
+
+void hg_hex_encode(const uint8_t *bytes, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = digits[bytes[i] >> 4];
+		out[2 * i + 1] = digits[bytes[i] & 15];
+	}
+	out[2 * len] = '\0';
+}
+
+hg_status hg_hash_bytes(hg_hasher *h, const void *data, size_t len, unsigned flags,
+			hg_hashes *out)
+{
+	if (!out)
+		return HG_ERR_INVALID_ARG;
+	memset(out, 0, sizeof *out);
+	if (!h)
+		return HG_ERR_INVALID_ARG;
+	h->errmsg[0] = '\0';
+	if (flags & ~(unsigned)(HG_HASH_DIHEDRAL | HG_HASH_COMPAT_CLI | HG_HASH_DIGESTS))
+		return fail(h, HG_ERR_INVALID_ARG, "unknown hash flags");
+	hg_image img;
+	hg_status st = hg_decode(h->dec, data, len, &img);
+	if (st)
+		return fail(h, st, hg_decoder_errmsg(h->dec));
+	st = hg_pdq_hash_pixels(h->pdq, img.pixels, img.width, img.height, img.stride,
+				img.channels, flags & (HG_PDQ_DIHEDRAL | HG_PDQ_COMPAT_CLI),
+				&out->pdq);
+	out->format = img.format;
+	out->width = img.width;
+	out->height = img.height;
+	hg_image_release(&img);
+	if (st)
+		return fail(h, st, NULL);
+	if ((flags & HG_HASH_DIGESTS) &&
+	    (!digest(EVP_md5(), data, len, out->md5) || !digest(EVP_sha1(), data, len, out->sha1) ||
+	     !digest(EVP_sha256(), data, len, out->sha256)))
+		return fail(h, HG_ERR_INTERNAL, "OpenSSL digest failed");
+	return HG_OK;
+}
+
+/* Reads a whole stream, refusing more than `max` bytes. */
+static hg_status slurp(hg_hasher *h, FILE *f, const char *path, uint8_t **buf, size_t *len)
+{
+	size_t cap = 1 << 16, n = 0;
+	uint8_t *b = malloc(cap);
+	if (!b)
+		return fail(h, HG_ERR_NOMEM, "out of memory reading input");
+	for (;;) {
+		if (n == cap) {
+			if ((uint64_t)cap > h->limits.max_bytes) {
+				free(b);
+				snprintf(h->errmsg, sizeof h->errmsg,
+					 "%s: larger than the %llu-byte limit", path,
+					 (unsigned long long)h->limits.max_bytes);
+				return HG_ERR_TOO_LARGE;
+			}
+			uint8_t *nb = realloc(b, cap * 2);
+			if (!nb) {
+				free(b);
+				return fail(h, HG_ERR_NOMEM, "out of memory reading input");
+			}
+			b = nb;
+			cap *= 2;
+		}
+		size_t got = fread(b + n, 1, cap - n, f);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		free(b);
+		snprintf(h->errmsg, sizeof h->errmsg, "%s: read error: %s", path, strerror(errno));
+		return HG_ERR_IO;
+	}
+	*buf = b;
+	*len = n;
+	return HG_OK;
+}
+
+hg_status hg_hash_file(hg_hasher *h, const char *path, unsigned flags, hg_hashes *out)
+{
+	if (!out)
+		return HG_ERR_INVALID_ARG;
+	memset(out, 0, sizeof *out);
+	if (!h || !path)
+		return HG_ERR_INVALID_ARG;
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	if (!f) {
+		snprintf(h->errmsg, sizeof h->errmsg, "%s: %s", path, strerror(errno));
+		return HG_ERR_IO;
+	}
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	hg_status st = slurp(h, f, path, &buf, &len);
+	if (f != stdin)
+		fclose(f);
+	if (st)
+		return st;
+	st = hg_hash_bytes(h, buf, len, flags, out);
+	free(buf);
+	return st;
+}
