@@ -10,27 +10,16 @@
 #ifndef HG_CORE_SIMD_H
 #define HG_CORE_SIMD_H
 
-#include <string.h>
-
 typedef float hg_v8f __attribute__((vector_size(32)));
 
-static inline hg_v8f hg_v8f_load(const float *p)
-{
-	hg_v8f v;
-	memcpy(&v, p, sizeof v);
-	return v;
-}
+/* Unaligned, alias-safe view of 8 floats. Loads, stores and splats are
+ * macros, not inline functions: passing a 32-byte vector by value to a
+ * function compiled without AVX changes the ABI, which clang rejects. */
+typedef float hg_v8f_u __attribute__((vector_size(32), aligned(4), may_alias));
 
-static inline void hg_v8f_store(float *p, hg_v8f v)
-{
-	memcpy(p, &v, sizeof v);
-}
-
-static inline hg_v8f hg_v8f_splat(float x)
-{
-	hg_v8f v = {x, x, x, x, x, x, x, x};
-	return v;
-}
+#define hg_v8f_load(p) (*(const hg_v8f_u *)(const void *)(p))
+#define hg_v8f_store(p, v) ((void)(*(hg_v8f_u *)(void *)(p) = (v)))
+#define hg_v8f_splat(x) ((hg_v8f){(x), (x), (x), (x), (x), (x), (x), (x)})
 
 /* Run-time dispatch between an AVX2 build of a hot function and the baseline
  * one (glibc ifunc). Sanitizer builds keep one version so reports stay simple. */
