@@ -44,5 +44,11 @@ hg_status hg__image_alloc(hg_decoder *dec, hg_image *out, size_t width, size_t h
 /* The codecs. Each lives in src/media/<format>.c. */
 extern const hg_codec hg__codec_jpeg;
 extern const hg_codec hg__codec_png;
+extern const hg_codec hg__codec_gif;
+extern const hg_codec hg__codec_webp;
+extern const hg_codec hg__codec_bmp;
+extern const hg_codec hg__codec_tiff;
+extern const hg_codec hg__codec_heif; /* HEIC and other HEVC-coded HEIF */
+extern const hg_codec hg__codec_avif; /* AV1-coded HEIF, same adapter */
 
 #endif

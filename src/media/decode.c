@@ -15,8 +15,8 @@
 #include "media/codec.h"
 
 static const hg_codec *const codecs[] = {
-	&hg__codec_jpeg,
-	&hg__codec_png,
+	&hg__codec_jpeg, &hg__codec_png, &hg__codec_gif,  &hg__codec_webp,
+	&hg__codec_bmp,  &hg__codec_tiff, &hg__codec_heif, &hg__codec_avif,
 };
 
 static const char *const format_names[HG_FORMAT_COUNT_] = {
@@ -121,6 +121,32 @@ hg_status hg__image_alloc(hg_decoder *dec, hg_image *out, size_t w, size_t h, in
 	return HG_OK;
 }
 
+/* ImageMagick, which decodes for Meta's reference, writes any image whose
+ * pixels are all grey as a one-channel PGM, so the reference hashes the grey
+ * value itself rather than 0.299g + 0.587g + 0.114g (which can differ in the
+ * last float bit). Doing the same here keeps grey pictures stored as RGB
+ * (grey GIF palettes, BMPs, TIFFs, WebP) bit-exact. Colour images leave the
+ * scan at their first coloured pixel. */
+static void collapse_grey(hg_image *img)
+{
+	if (img->channels != 3)
+		return;
+	for (size_t y = 0; y < img->height; y++) {
+		const uint8_t *p = img->pixels + y * img->stride;
+		for (size_t x = 0; x < img->width; x++, p += 3)
+			if (p[0] != p[1] || p[0] != p[2])
+				return;
+	}
+	uint8_t *dst = img->pixels;
+	for (size_t y = 0; y < img->height; y++) {
+		const uint8_t *p = img->pixels + y * img->stride;
+		for (size_t x = 0; x < img->width; x++, p += 3)
+			*dst++ = p[0];
+	}
+	img->channels = 1;
+	img->stride = img->width;
+}
+
 hg_status hg_decoder_new(const hg_limits *limits, hg_decoder **out)
 {
 	if (!out)
@@ -205,5 +231,7 @@ hg_status hg_decode(hg_decoder *dec, const void *data, size_t len, hg_image *out
 	st = codec->decode(dec, data, len, out);
 	if (st)
 		hg_image_release(out);
+	else
+		collapse_grey(out);
 	return st;
 }
