@@ -39,6 +39,49 @@ static hg_status heif_fail(hg_decoder *dec, struct heif_error err, const char *w
 	}
 }
 
+/* libheif names a cut-off file in many ways ("no ftyp box", a missing item,
+ * a decoder error). The box structure says it plainly: a top-level box that
+ * claims to run past the end of the data, or a file that ends, on a box
+ * boundary, before the 'meta' box every HEIF needs. */
+static int boxes_run_past_end(const uint8_t *p, size_t len)
+{
+	size_t off = 0;
+	int meta = 0;
+	while (off < len) {
+		if (len - off >= 8 && !memcmp(p + off + 4, "meta", 4))
+			meta = 1;
+		if (len - off < 8)
+			return 1;
+		uint64_t size = (uint64_t)p[off] << 24 | (uint64_t)p[off + 1] << 16 |
+				(uint64_t)p[off + 2] << 8 | p[off + 3];
+		if (size == 1) { /* 64-bit largesize follows the type */
+			if (len - off < 16)
+				return 1;
+			size = 0;
+			for (int i = 0; i < 8; i++)
+				size = size << 8 | p[off + 8 + i];
+		} else if (size == 0) { /* to the end of the file */
+			return 0;
+		}
+		if (size < 8)
+			return 0; /* malformed, not truncated */
+		if (size > len - off)
+			return 1;
+		off += (size_t)size;
+	}
+	return !meta;
+}
+
+static hg_status heif_fail_in(hg_decoder *dec, const uint8_t *data, size_t len,
+			      struct heif_error err, const char *what)
+{
+	if (err.subcode != heif_suberror_Security_limit_exceeded &&
+	    boxes_run_past_end(data, len))
+		return hg__dec_fail(dec, HG_ERR_TRUNCATED, "HEIF: truncated file (%s: %s)", what,
+				    err.message ? err.message : "error");
+	return heif_fail(dec, err, what);
+}
+
 /* Opens the container and the primary image. */
 static hg_status heif_open(hg_decoder *dec, const uint8_t *data, size_t len,
 			   struct heif_context **ctx, struct heif_image_handle **handle)
@@ -53,10 +96,10 @@ static hg_status heif_open(hg_decoder *dec, const uint8_t *data, size_t len,
 	heif_context_set_max_decoding_threads(*ctx, 0);
 	struct heif_error err = heif_context_read_from_memory_without_copy(*ctx, data, len, NULL);
 	if (err.code != heif_error_Ok)
-		return heif_fail(dec, err, "container");
+		return heif_fail_in(dec, data, len, err, "container");
 	err = heif_context_get_primary_image_handle(*ctx, handle);
 	if (err.code != heif_error_Ok)
-		return heif_fail(dec, err, "primary image");
+		return heif_fail_in(dec, data, len, err, "primary image");
 	return HG_OK;
 }
 
@@ -122,7 +165,7 @@ static hg_status heif_decode_as(hg_decoder *dec, const uint8_t *data, size_t len
 		struct heif_error err = heif_decode_image(handle, &img, heif_colorspace_RGB,
 							  heif_chroma_interleaved_RGB, opts);
 		if (err.code != heif_error_Ok)
-			st = heif_fail(dec, err, "image data");
+			st = heif_fail_in(dec, data, len, err, "image data");
 	}
 	if (st == HG_OK)
 		st = copy_rgb(dec, img, format, out);

@@ -33,8 +33,12 @@ static void on_error(j_common_ptr cinfo)
 	struct jerr *e = (struct jerr *)cinfo->err;
 	char msg[JMSG_LENGTH_MAX];
 	cinfo->err->format_message(cinfo, msg);
+	/* libjpeg's memory source reports running out of data as a warning and
+	 * then fails on the fake EOI it inserts: that is a truncated file */
 	if (e->status == HG_OK)
-		e->status = hg__dec_fail(e->dec, HG_ERR_CORRUPT, "JPEG: %s", msg);
+		e->status = e->truncated ? hg__dec_fail(e->dec, HG_ERR_TRUNCATED,
+							"JPEG: truncated file (%s)", msg)
+					 : hg__dec_fail(e->dec, HG_ERR_CORRUPT, "JPEG: %s", msg);
 	longjmp(e->jmp, 1);
 }
 
