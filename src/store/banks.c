@@ -102,16 +102,34 @@ static hg_status bump_version(hg_store *st, int64_t bank_id, int64_t *version)
 	return s;
 }
 
+/* Validates a bank spec and actor, then opens a write transaction. */
+static hg_status spec_begin(hg_store *st, const hg_bank *spec, const char *actor)
+{
+	char msg[256];
+	if (hg_bank_check(spec, msg, sizeof msg))
+		return hg__store_fail(st, HG_ERR_INVALID_ARG, "%s", msg);
+	hg_status s = check_field(st, "actor", actor, HG_FIELD_MAX);
+	return s ? s : hg__store_begin(st, 1);
+}
+
+/* Ends a transaction: commit on success, roll back (keeping the message)
+ * on failure. Returns the final status. */
+static hg_status txn_end(hg_store *st, hg_status s)
+{
+	if (s) {
+		hg__store_rollback(st);
+		return s;
+	}
+	return hg__store_commit(st);
+}
+
 hg_status hg_store_bank_create(hg_store *st, const hg_bank *spec, const char *actor,
 			       hg_bank *out)
 {
 	if (!st || !spec)
 		return HG_ERR_INVALID_ARG;
-	char msg[256];
-	if (hg_bank_check(spec, msg, sizeof msg))
-		return hg__store_fail(st, HG_ERR_INVALID_ARG, "%s", msg);
-	hg_status s = check_field(st, "actor", actor, HG_FIELD_MAX);
-	if (s || (s = hg__store_begin(st, 1)))
+	hg_status s = spec_begin(st, spec, actor);
+	if (s)
 		return s;
 	hg_bank b = {0};
 	if ((s = bank_read(st, spec->tenant, spec->name, &b)) != HG_ERR_NOT_FOUND) {
@@ -146,11 +164,8 @@ hg_status hg_store_bank_update(hg_store *st, const hg_bank *spec, const char *ac
 {
 	if (!st || !spec)
 		return HG_ERR_INVALID_ARG;
-	char msg[256];
-	if (hg_bank_check(spec, msg, sizeof msg))
-		return hg__store_fail(st, HG_ERR_INVALID_ARG, "%s", msg);
-	hg_status s = check_field(st, "actor", actor, HG_FIELD_MAX);
-	if (s || (s = hg__store_begin(st, 1)))
+	hg_status s = spec_begin(st, spec, actor);
+	if (s)
 		return s;
 	hg_bank b = {0};
 	int64_t v;
@@ -621,11 +636,7 @@ hg_status hg_store_entries(hg_store *st, const char *tenant, const char *bank, i
 				    " ORDER BY id", p, 2, entry_row, &c, NULL);
 	}
 done:
-	if (s) {
-		hg__store_rollback(st);
-		return s;
-	}
-	return hg__store_commit(st);
+	return txn_end(st, s);
 }
 
 hg_status hg_store_changes(hg_store *st, int64_t bank_id, int64_t since, int64_t *until,
@@ -661,11 +672,7 @@ hg_status hg_store_changes(hg_store *st, int64_t bank_id, int64_t since, int64_t
 	}
 	*until = since > to ? since : to;
 done:
-	if (s) {
-		hg__store_rollback(st);
-		return s;
-	}
-	return hg__store_commit(st);
+	return txn_end(st, s);
 }
 
 static int stats_row(void *ctx, int ncols, const char *const *v)
@@ -702,11 +709,7 @@ hg_status hg_store_bank_stats(hg_store *st, const char *tenant, const char *bank
 			       &out->versions, NULL)))
 		goto done;
 done:
-	if (s) {
-		hg__store_rollback(st);
-		return s;
-	}
-	return hg__store_commit(st);
+	return txn_end(st, s);
 }
 
 struct hist_ctx {

@@ -281,18 +281,22 @@ static hg_status pg_stage_close(hg_store *st)
  * heap row is indexed (heapallindexed). */
 static hg_status pg_check(hg_store *st)
 {
+	char why[sizeof st->errmsg];
 	hg_status s = pg_exec(st, "CREATE EXTENSION IF NOT EXISTS amcheck");
-	if (s)
-		return hg__store_fail(st, HG_ERR_UNSUPPORTED,
-				      "postgres: the amcheck extension is needed for the check "
-				      "(%s)", hg_store_errmsg(st));
+	if (s) {
+		memcpy(why, st->errmsg, sizeof why);
+		return hg__store_fail(st, HG_ERR_UNSUPPORTED, "postgres: the check needs the "
+				      "amcheck extension (%.400s)", why);
+	}
 	s = pg_exec(st, "SELECT bt_index_check(c.oid, true) FROM pg_index i"
 			" JOIN pg_class c ON c.oid = i.indexrelid"
 			" JOIN pg_am a ON a.oid = c.relam"
 			" JOIN pg_namespace n ON n.oid = c.relnamespace"
 			" WHERE a.amname = 'btree' AND n.nspname = current_schema()");
-	if (s && s != HG_ERR_NOMEM)
-		return hg__store_fail(st, HG_ERR_CORRUPT, "%s", hg_store_errmsg(st));
+	if (s && s != HG_ERR_NOMEM) {
+		memcpy(why, st->errmsg, sizeof why);
+		return hg__store_fail(st, HG_ERR_CORRUPT, "%.500s", why);
+	}
 	return s;
 }
 

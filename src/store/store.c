@@ -195,11 +195,14 @@ static const char *const invariant_sql[] = {
 	" WHERE v.bank_id = b.id)",
 	"SELECT COUNT(*) FROM (SELECT bank_id, signal, value FROM entries"
 	" WHERE removed_version IS NULL GROUP BY bank_id, signal, value HAVING COUNT(*) > 1) d",
+	"SELECT COUNT(*) FROM banks b WHERE b.live_count <> (SELECT COUNT(*) FROM entries e"
+	" WHERE e.bank_id = b.id AND e.removed_version IS NULL)",
 };
 static const char *const invariant_what[] = {
 	"entries with a version outside their bank's history",
 	"banks whose history does not have one row per version",
 	"duplicate live entries",
+	"banks whose live_count disagrees with their entries",
 };
 
 hg_status hg_store_check(hg_store *st)
