@@ -10,5 +10,7 @@
 #include "hashgate/pdq.h"
 #include "hashgate/image.h"
 #include "hashgate/hash.h"
+#include "hashgate/vpdq.h"
+#include "hashgate/video.h"
 
 #endif

@@ -7,6 +7,11 @@
  *   ...,md5=<hex>,sha1=<hex>,sha256=<hex>           --all
  *   {"file": ..., "pdq": ..., ...}                   --json
  *
+ * A video (sniffed from its bytes; animated GIF and WebP count) prints the
+ * reference's vPDQ lines instead, "frameNumber,quality,hex,timestamp", with
+ * ",<path>" appended when several files are given; with --json it is one
+ * {"file": ..., "type": "video", "vpdq": [...]} object (see video_opts.c).
+ *
  * A file that fails prints "hashgate: <path>: <reason>" on stderr; the others
  * carry on and the exit code is 2.
  */
@@ -18,11 +23,14 @@
 
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "cli/video_opts.h"
 #include "hashgate/hashgate.h"
 
 struct job {
 	const char *path;
 	hg_hashes hashes;
+	hg_vpdq vpdq;
+	int is_video;
 	hg_status status;
 	char errmsg[320];
 	int done;
@@ -33,6 +41,7 @@ struct pool {
 	size_t njobs, next;
 	unsigned flags;
 	hg_limits limits;
+	struct hg_cli_video video;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 };
@@ -41,7 +50,10 @@ static void *worker(void *arg)
 {
 	struct pool *p = arg;
 	hg_hasher *h = NULL;
+	hg_video_hasher *vh = NULL;
 	hg_status init = hg_hasher_new(&p->limits, &h);
+	if (!init)
+		init = hg_video_hasher_new(&p->video.limits, &vh);
 	for (;;) {
 		pthread_mutex_lock(&p->lock);
 		size_t i = p->next < p->njobs ? p->next++ : p->njobs;
@@ -52,6 +64,12 @@ static void *worker(void *arg)
 		if (init) {
 			j->status = init;
 			snprintf(j->errmsg, sizeof j->errmsg, "%s", hg_strerror(init));
+		} else if (hg_cli_is_video(j->path) &&
+			   (j->status = hg_vpdq_hash_file(vh, j->path, &p->video.opts, &j->vpdq)) !=
+				   HG_ERR_UNKNOWN_FORMAT) {
+			j->is_video = 1;
+			if (j->status)
+				snprintf(j->errmsg, sizeof j->errmsg, "%s", hg_video_hasher_errmsg(vh));
 		} else {
 			j->status = hg_hash_file(h, j->path, p->flags, &j->hashes);
 			if (j->status)
@@ -63,6 +81,7 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&p->lock);
 	}
 	hg_hasher_free(h);
+	hg_video_hasher_free(vh);
 	return NULL;
 }
 
@@ -127,6 +146,7 @@ static const char usage[] =
 	"  --json            one JSON object per line\n"
 	"  --compat cli      the reference CLI's family (512x512 pre-resize); default: full\n"
 	"  -j N              hash on N threads (output keeps the input order)\n"
+	HG_CLI_VIDEO_USAGE
 	HG_CLI_LIMIT_USAGE;
 
 int hg_cmd_hash(int argc, char **argv)
@@ -136,6 +156,8 @@ int hg_cmd_hash(int argc, char **argv)
 	long threads = 1;
 	hg_limits limits;
 	hg_limits_default(&limits);
+	struct hg_cli_video video;
+	hg_cli_video_init(&video);
 	int i;
 	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
 		const char *a = argv[i];
@@ -161,6 +183,10 @@ int hg_cmd_hash(int argc, char **argv)
 		} else if (!strcmp(a, "-j") && i + 1 < argc) {
 			if (hg_cli_parse_long(argv[++i], 1, 256, &threads))
 				return hg_cli_usage_error("hash", usage, "-j takes 1..256");
+		} else if ((used = hg_cli_video_option(argc, argv, i, &video)) != 0) {
+			if (used < 0)
+				return hg_cli_usage_error("hash", usage, "bad video option value");
+			i += used - 1;
 		} else if ((used = hg_cli_limit_option(argc, argv, i, &limits)) != 0) {
 			if (used < 0)
 				return hg_cli_usage_error("hash", usage, "bad limit value");
@@ -174,7 +200,9 @@ int hg_cmd_hash(int argc, char **argv)
 	if (i >= argc)
 		return hg_cli_usage_error("hash", usage, "no files given");
 
-	struct pool p = {.njobs = (size_t)(argc - i), .flags = flags, .limits = limits};
+	hg_cli_video_inherit(&video, &limits);
+	struct pool p = {.njobs = (size_t)(argc - i), .flags = flags, .limits = limits,
+			 .video = video};
 	p.jobs = calloc(p.njobs, sizeof *p.jobs);
 	if (!p.jobs) {
 		fprintf(stderr, "hashgate hash: out of memory\n");
@@ -205,6 +233,18 @@ int hg_cmd_hash(int argc, char **argv)
 			fflush(stdout);
 			fprintf(stderr, "hashgate: %s: %s\n", j->path, j->errmsg);
 			failed = 1;
+		} else if (j->is_video) {
+			if (json) {
+				json_t *o = hg_cli_vpdq_json(&j->vpdq, j->path);
+				char *s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+				if (s)
+					puts(s);
+				free(s);
+				json_decref(o);
+			} else {
+				hg_cli_print_vpdq_text(&j->vpdq, p.njobs > 1 ? j->path : NULL);
+			}
+			hg_vpdq_release(&j->vpdq);
 		} else if (json) {
 			print_json(j, flags);
 		} else {

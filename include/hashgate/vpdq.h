@@ -1,0 +1,156 @@
+/*
+ * vpdq.h — vPDQ video hashes and how they are matched (pure computation).
+ *
+ * A vPDQ hash is a list of frame features: one full-resolution PDQ hash per
+ * sampled frame, with the frame's number, quality and timestamp, exactly the
+ * fields Meta's vpdq-hash-video prints:
+ *
+ *     frameNumber,quality,pdqHex64,timestamp      e.g. 30,100,df83...8154,1.000
+ *
+ * Two videos are compared as python-threatexchange does: frames with quality
+ * under 50 are dropped, exact duplicate hashes are removed, then
+ *
+ *     query%  = share of the query's frames within distance 31 of some frame
+ *               of the other video
+ *     target% = the same the other way round
+ *
+ * and the pair matches when query% >= 80 and target% >= 0 (configurable).
+ *
+ * The index answers the same question against many videos at once: every
+ * usable frame of every bank video goes into one PDQ radius index, so a query
+ * costs one radius lookup per query frame, whatever the number of videos.
+ *
+ *   hg_vpdq_index
+ *     videos[]  : {id, usable frames}      one per added video
+ *     frames[]  : {hash, video slot}       usable, deduplicated per video
+ *     lookup    : hash, radius -> frames[] positions   (one function)
+ *
+ * Nothing here does I/O; decoding lives in video.h.
+ */
+#ifndef HASHGATE_VPDQ_H
+#define HASHGATE_VPDQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hashgate/pdq.h"
+#include "hashgate/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* python-threatexchange's defaults. */
+#define HG_VPDQ_DEFAULT_QUERY_PCT 80.0
+#define HG_VPDQ_DEFAULT_TARGET_PCT 0.0
+/* Longest line hg_vpdq_format_line writes, with its NUL. */
+#define HG_VPDQ_LINE_MAX 128
+
+/* One hashed frame. */
+typedef struct hg_vpdq_frame {
+	hg_pdq hash;
+	int quality;          /* 0..100 */
+	int64_t frame_number; /* 0-based, in decoder output order */
+	double timestamp;     /* seconds: (float)frame_number / (float)fps */
+} hg_vpdq_frame;
+
+/*
+ * Writes "frameNumber,quality,hex,timestamp" (timestamp with %.3f, no
+ * newline) into buf. Returns the length written, or 0 if `size` is too small
+ * (use HG_VPDQ_LINE_MAX) or an argument is NULL.
+ */
+HG_API size_t hg_vpdq_format_line(const hg_vpdq_frame *frame, char *buf, size_t size);
+
+/*
+ * Parses one line of the reference's output (`len` characters, trailing
+ * "\r\n" tolerated). Anything else (wrong field count, bad hex, quality
+ * outside 0..100, negative frame number) gives HG_ERR_PARSE with *out zeroed.
+ */
+HG_API hg_status hg_vpdq_parse_line(const char *text, size_t len, hg_vpdq_frame *out);
+
+typedef struct hg_vpdq_match_options {
+	int radius;        /* match when distance <= radius; default 31 */
+	int min_quality;   /* frames below are ignored; default 50 */
+	double query_pct;  /* query% needed, 0..100; default 80 */
+	double target_pct; /* target% needed, 0..100; default 0 */
+} hg_vpdq_match_options;
+
+/* Fills *opts with the defaults above. */
+HG_API void hg_vpdq_match_options_default(hg_vpdq_match_options *opts);
+
+/*
+ * The usable frames of a video: quality >= min_quality, exact duplicate
+ * hashes removed (first occurrence kept). Writes at most `n` hashes to `out`
+ * (which must hold `n`) and returns how many were written. NULL frames or
+ * out with n > 0 returns 0.
+ */
+HG_API size_t hg_vpdq_usable(const hg_vpdq_frame *frames, size_t n, int min_quality,
+			     hg_pdq *out);
+
+/*
+ * Compares two videos by brute force (python-threatexchange's
+ * match_VPDQ_hash_brute). Writes both percentages (0..100; 0 when a side has
+ * no usable frame) and sets *matched when both pass the thresholds. `opts`
+ * may be NULL for the defaults. Costs nq * nt distance computations: use an
+ * hg_vpdq_index for banks. Returns HG_ERR_INVALID_ARG for NULL outputs or a
+ * NULL frame array with a non-zero count, HG_ERR_NOMEM if scratch fails.
+ */
+HG_API hg_status hg_vpdq_compare(const hg_vpdq_frame *query, size_t nq,
+				 const hg_vpdq_frame *target, size_t nt,
+				 const hg_vpdq_match_options *opts, double *query_pct,
+				 double *target_pct, int *matched);
+
+/* A bank of videos to match against. One writer at a time; queries only read
+ * it, so any number may run concurrently between writes. */
+typedef struct hg_vpdq_index hg_vpdq_index;
+
+/* Creates an empty index. `opts` (copied; NULL for the defaults) fixes the
+ * radius and minimum quality for every video added and every query. */
+HG_API hg_status hg_vpdq_index_new(const hg_vpdq_match_options *opts, hg_vpdq_index **out);
+/* Frees the index. NULL is a no-op. */
+HG_API void hg_vpdq_index_free(hg_vpdq_index *index);
+
+/*
+ * Adds a video under `video_id` (the caller's key, e.g. a bank entry id).
+ * Only its usable frames are kept (see hg_vpdq_usable); a video without any
+ * is still added and can never match. HG_ERR_EXISTS if the id is already
+ * present, HG_ERR_NOMEM, HG_ERR_INVALID_ARG for NULL frames with n > 0.
+ */
+HG_API hg_status hg_vpdq_index_add(hg_vpdq_index *index, uint64_t video_id,
+				   const hg_vpdq_frame *frames, size_t n);
+
+/* Removes a video. HG_ERR_NOT_FOUND if the id is not present. */
+HG_API hg_status hg_vpdq_index_remove(hg_vpdq_index *index, uint64_t video_id);
+
+/* Number of videos in the index. */
+HG_API size_t hg_vpdq_index_count(const hg_vpdq_index *index);
+
+typedef struct hg_vpdq_match {
+	uint64_t video_id;
+	double query_pct;      /* share of the query's usable frames matched */
+	double target_pct;     /* share of the video's usable frames matched */
+	size_t query_matched;  /* counts behind the percentages */
+	size_t query_usable;
+	size_t target_matched;
+	size_t target_usable;
+} hg_vpdq_match;
+
+/*
+ * Matches a query video against every video of the index. `query_pct` and
+ * `target_pct` are the thresholds (use the HG_VPDQ_DEFAULT_ values); a
+ * video is reported when both pass and at least one frame matched. *matches
+ * (free with hg_vpdq_matches_free) is sorted by query_pct, then target_pct,
+ * highest first, then by id; *count may be 0 with *matches NULL.
+ * HG_ERR_INVALID_ARG for NULL outputs, HG_ERR_NOMEM.
+ */
+HG_API hg_status hg_vpdq_index_query(const hg_vpdq_index *index, const hg_vpdq_frame *frames,
+				     size_t n, double query_pct, double target_pct,
+				     hg_vpdq_match **matches, size_t *count);
+
+/* Frees what hg_vpdq_index_query returned. NULL is a no-op. */
+HG_API void hg_vpdq_matches_free(hg_vpdq_match *matches);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,792 @@
+/*
+ * video.c — videos to vPDQ hashes with FFmpeg's libraries, as Meta's
+ * vpdq-hash-video computes them (vpdq/cpp/hashing/filehasher.cpp):
+ * decode every frame of the first video stream, count frames in the order
+ * the decoder returns them, hash frame n when n % frameMod == 0 after an
+ * SWS_AREA conversion to RGB24 at native size (rows packed, as the
+ * reference's av_frame_get_buffer(frame, 1)), timestamp (float)n / (float)fps.
+ *
+ * Untrusted input never reaches an FFmpeg protocol: bytes come through our
+ * own AVIO callbacks (memory or a file descriptor), the demuxer is chosen by
+ * hashgate's sniffer, and only the decoders in `allowed_decoders` are opened.
+ * Limits are checked from the headers first and again on every frame.
+ *
+ * Animated WebP, which FFmpeg 5.1 cannot decode, goes through libwebp's
+ * WebPAnimDecoder with the same sampling rule.
+ */
+#include "hashgate/video.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/imgutils.h>
+#include <libavutil/log.h>
+#include <libswscale/swscale.h>
+#include <webp/demux.h>
+
+#include "hashgate/pdq.h"
+
+#define AVIO_BUFFER 65536
+
+struct hg_video_hasher {
+	hg_video_limits limits;
+	hg_pdq_hasher *pdq;
+	uint8_t *rgb; /* one packed RGB24 frame */
+	size_t rgb_cap;
+	char errmsg[320];
+};
+
+void hg_video_limits_default(hg_video_limits *l)
+{
+	if (!l)
+		return;
+	l->max_bytes = HG_VIDEO_DEFAULT_MAX_BYTES;
+	l->max_seconds = HG_VIDEO_DEFAULT_MAX_SECONDS;
+	l->max_frames = HG_VIDEO_DEFAULT_MAX_FRAMES;
+	l->max_pixels = HG_VIDEO_DEFAULT_MAX_PIXELS;
+	l->max_side = HG_VIDEO_DEFAULT_MAX_SIDE;
+	l->max_decode_seconds = HG_VIDEO_DEFAULT_MAX_DECODE_SECONDS;
+}
+
+void hg_vpdq_options_default(hg_vpdq_options *o)
+{
+	if (!o)
+		return;
+	o->seconds_per_hash = 1.0;
+	o->threads = 1;
+	o->flags = 0;
+}
+
+void hg_vpdq_release(hg_vpdq *v)
+{
+	if (!v)
+		return;
+	free(v->frames);
+	memset(v, 0, sizeof *v);
+}
+
+const char *hg_video_format_name(hg_video_format f)
+{
+	static const char *const names[HG_VIDEO_FORMAT_COUNT_] = {
+		"none", "mp4", "matroska", "avi", "mpegts", "gif", "webp",
+	};
+	return (unsigned)f < HG_VIDEO_FORMAT_COUNT_ ? names[f] : "none";
+}
+
+/* ---- sniffing ---------------------------------------------------------- */
+
+/* HEIF/AVIF brands: still images (the image decoder's), not videos. */
+static int heif_brand(const uint8_t *b)
+{
+	static const char brands[][5] = {"heic", "heix", "hevc", "hevx", "heim", "heis",
+					 "hevm", "hevs", "mif1", "msf1", "avif", "avis"};
+	for (size_t i = 0; i < sizeof brands / sizeof brands[0]; i++)
+		if (!memcmp(b, brands[i], 4))
+			return 1;
+	return 0;
+}
+
+/* Skips GIF data sub-blocks from *pos; 0 when the data runs out. */
+static int gif_skip_blocks(const uint8_t *d, size_t len, size_t *pos)
+{
+	while (*pos < len) {
+		uint8_t n = d[(*pos)++];
+		if (n == 0)
+			return 1;
+		*pos += n;
+	}
+	return 0;
+}
+
+/* Counts image descriptors, stopping at 2: a GIF with two is animated. */
+static int gif_images(const uint8_t *d, size_t len)
+{
+	if (len < 13)
+		return 0;
+	size_t pos = 13;
+	if (d[10] & 0x80)
+		pos += (size_t)3 << ((d[10] & 7) + 1);
+	int images = 0;
+	while (pos < len && images < 2) {
+		uint8_t tag = d[pos++];
+		if (tag == 0x21) { /* extension: label, then sub-blocks */
+			pos++;
+			if (!gif_skip_blocks(d, len, &pos))
+				break;
+		} else if (tag == 0x2C) { /* image: descriptor, palette, LZW data */
+			if (pos + 9 > len)
+				break;
+			uint8_t flags = d[pos + 8];
+			pos += 9;
+			if (flags & 0x80)
+				pos += (size_t)3 << ((flags & 7) + 1);
+			pos++; /* LZW minimum code size */
+			if (!gif_skip_blocks(d, len, &pos))
+				break;
+			images++;
+		} else {
+			break; /* trailer or garbage */
+		}
+	}
+	return images;
+}
+
+static int mpegts_sync(const uint8_t *d, size_t len, size_t start, size_t packet)
+{
+	int seen = 0;
+	for (size_t off = start; off < len && seen < 4; off += packet, seen++)
+		if (d[off] != 0x47)
+			return 0;
+	return seen >= 2 || (seen == 1 && len < start + packet);
+}
+
+hg_video_format hg_video_sniff(const void *data, size_t len)
+{
+	const uint8_t *d = data;
+	if (!d || len < 12)
+		return HG_VIDEO_NONE;
+	if (!memcmp(d + 4, "ftyp", 4))
+		return heif_brand(d + 8) ? HG_VIDEO_NONE : HG_VIDEO_MP4;
+	if (!memcmp(d + 4, "moov", 4) || !memcmp(d + 4, "mdat", 4) || !memcmp(d + 4, "wide", 4))
+		return HG_VIDEO_MP4; /* QuickTime files from before ftyp */
+	if (!memcmp(d, "\x1a\x45\xdf\xa3", 4))
+		return HG_VIDEO_MATROSKA;
+	if (!memcmp(d, "RIFF", 4) && !memcmp(d + 8, "AVI ", 4))
+		return HG_VIDEO_AVI;
+	if (!memcmp(d, "RIFF", 4) && !memcmp(d + 8, "WEBP", 4))
+		return len >= 21 && !memcmp(d + 12, "VP8X", 4) && (d[20] & 0x02) ? HG_VIDEO_WEBP
+										: HG_VIDEO_NONE;
+	if (!memcmp(d, "GIF87a", 6) || !memcmp(d, "GIF89a", 6))
+		return gif_images(d, len) >= 2 ? HG_VIDEO_GIF : HG_VIDEO_NONE;
+	if (mpegts_sync(d, len, 0, 188) || mpegts_sync(d, len, 4, 192))
+		return HG_VIDEO_MPEGTS;
+	return HG_VIDEO_NONE;
+}
+
+/* ---- the hasher handle -------------------------------------------------- */
+
+/* FFmpeg logs to stderr by default; the library never prints, so its log
+ * level (process-wide FFmpeg state) is set to quiet once. */
+static void quiet_ffmpeg(void)
+{
+	av_log_set_level(AV_LOG_QUIET);
+}
+
+hg_status hg_video_hasher_new(const hg_video_limits *limits, hg_video_hasher **out)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	if (!out)
+		return HG_ERR_INVALID_ARG;
+	pthread_once(&once, quiet_ffmpeg);
+	*out = NULL;
+	hg_video_hasher *h = calloc(1, sizeof *h);
+	if (!h)
+		return HG_ERR_NOMEM;
+	if (limits)
+		h->limits = *limits;
+	else
+		hg_video_limits_default(&h->limits);
+	hg_status st = hg_pdq_hasher_new(&h->pdq);
+	if (st) {
+		free(h);
+		return st;
+	}
+	*out = h;
+	return HG_OK;
+}
+
+void hg_video_hasher_free(hg_video_hasher *h)
+{
+	if (!h)
+		return;
+	hg_pdq_hasher_free(h->pdq);
+	free(h->rgb);
+	free(h);
+}
+
+const char *hg_video_hasher_errmsg(const hg_video_hasher *h)
+{
+	return h ? h->errmsg : "no hasher";
+}
+
+__attribute__((format(printf, 3, 4))) static hg_status fail(hg_video_hasher *h, hg_status st,
+							    const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(h->errmsg, sizeof h->errmsg, fmt, ap);
+	va_end(ap);
+	return st;
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- the per-video state shared by both decoders ------------------------- */
+
+struct run {
+	hg_video_hasher *h;
+	hg_vpdq *out;
+	size_t cap;
+	double fps;
+	int64_t frame_mod;
+	double started;
+};
+
+static hg_status check_size(hg_video_hasher *h, int64_t w, int64_t hgt)
+{
+	if (w <= 0 || hgt <= 0)
+		return fail(h, HG_ERR_CORRUPT, "video has no frame size (%lldx%lld)", (long long)w,
+			    (long long)hgt);
+	if (w > h->limits.max_side || hgt > h->limits.max_side ||
+	    (uint64_t)w * (uint64_t)hgt > h->limits.max_pixels)
+		return fail(h, HG_ERR_TOO_LARGE,
+			    "frames are %lldx%lld, over the limit (%u px a side, %llu pixels)",
+			    (long long)w, (long long)hgt, h->limits.max_side,
+			    (unsigned long long)h->limits.max_pixels);
+	if (w < 5 || hgt < 5)
+		return fail(h, HG_ERR_TOO_SMALL, "frames are %lldx%lld, under 5 px a side",
+			    (long long)w, (long long)hgt);
+	return HG_OK;
+}
+
+static hg_status start_run(struct run *r, double fps, const hg_vpdq_options *o,
+			   double header_seconds)
+{
+	hg_video_hasher *h = r->h;
+	if (!(fps > 0) || !isfinite(fps))
+		return fail(h, HG_ERR_CORRUPT, "video has no frame rate");
+	if (header_seconds > h->limits.max_seconds)
+		return fail(h, HG_ERR_TOO_LARGE, "video lasts %.1f s, over the %.1f s limit",
+			    header_seconds, h->limits.max_seconds);
+	double mod = o->seconds_per_hash * fps;
+	r->fps = fps;
+	r->frame_mod = mod >= 1 ? (mod < (double)INT_MAX ? (int64_t)(int)mod : INT_MAX) : 1;
+	r->out->fps = fps;
+	return HG_OK;
+}
+
+/* Called for every decoded frame, hashed or not: the frame-count, duration
+ * and time limits. */
+static hg_status count_frame(struct run *r)
+{
+	hg_video_hasher *h = r->h;
+	uint64_t n = ++r->out->frames_decoded;
+	if (n > h->limits.max_frames)
+		return fail(h, HG_ERR_TOO_LARGE, "video has more than %llu frames",
+			    (unsigned long long)h->limits.max_frames);
+	if ((double)(n - 1) / r->fps > h->limits.max_seconds)
+		return fail(h, HG_ERR_TOO_LARGE, "video lasts more than the %.1f s limit",
+			    h->limits.max_seconds);
+	if (now_seconds() - r->started > h->limits.max_decode_seconds)
+		return fail(h, HG_ERR_TIMEOUT, "decoding took more than %.1f s",
+			    h->limits.max_decode_seconds);
+	return HG_OK;
+}
+
+/* Hashes packed pixels as frame `number` and appends the feature. */
+static hg_status add_frame(struct run *r, int64_t number, const uint8_t *px, size_t w, size_t hh,
+			   size_t stride, int channels)
+{
+	hg_video_hasher *h = r->h;
+	if (r->out->count == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 64;
+		hg_vpdq_frame *f = realloc(r->out->frames, cap * sizeof *f);
+		if (!f)
+			return fail(h, HG_ERR_NOMEM, "out of memory for frame hashes");
+		r->out->frames = f;
+		r->cap = cap;
+	}
+	hg_pdq_result res;
+	hg_status st = hg_pdq_hash_pixels(h->pdq, px, w, hh, stride, channels, 0, &res);
+	if (st)
+		return fail(h, st, "frame %lld: %s", (long long)number, hg_strerror(st));
+	hg_vpdq_frame *f = &r->out->frames[r->out->count++];
+	f->hash = res.hash[0];
+	f->quality = res.quality;
+	f->frame_number = number;
+	f->timestamp = (double)((float)number / (float)r->fps);
+	return HG_OK;
+}
+
+static hg_status grow_rgb(hg_video_hasher *h, size_t bytes)
+{
+	if (bytes <= h->rgb_cap)
+		return HG_OK;
+	uint8_t *p = realloc(h->rgb, bytes);
+	if (!p)
+		return fail(h, HG_ERR_NOMEM, "out of memory for a %zu-byte frame", bytes);
+	h->rgb = p;
+	h->rgb_cap = bytes;
+	return HG_OK;
+}
+
+/* ---- FFmpeg: bytes in through our own AVIO ------------------------------ */
+
+struct source {
+	const uint8_t *data; /* memory, or NULL with fd >= 0 */
+	int fd;
+	int64_t size, pos;
+};
+
+static int src_read(void *opaque, uint8_t *buf, int n)
+{
+	struct source *s = opaque;
+	if (s->pos >= s->size)
+		return AVERROR_EOF;
+	if ((int64_t)n > s->size - s->pos)
+		n = (int)(s->size - s->pos);
+	if (s->data) {
+		memcpy(buf, s->data + s->pos, (size_t)n);
+	} else {
+		ssize_t got;
+		do
+			got = pread(s->fd, buf, (size_t)n, (off_t)s->pos);
+		while (got < 0 && errno == EINTR);
+		if (got < 0)
+			return AVERROR(errno);
+		if (got == 0)
+			return AVERROR_EOF;
+		n = (int)got;
+	}
+	s->pos += n;
+	return n;
+}
+
+static int64_t src_seek(void *opaque, int64_t offset, int whence)
+{
+	struct source *s = opaque;
+	int64_t to;
+	switch (whence & ~AVSEEK_FORCE) {
+	case AVSEEK_SIZE:
+		return s->size;
+	case SEEK_SET:
+		to = offset;
+		break;
+	case SEEK_CUR:
+		to = s->pos + offset;
+		break;
+	case SEEK_END:
+		to = s->size + offset;
+		break;
+	default:
+		return AVERROR(EINVAL);
+	}
+	if (to < 0)
+		return AVERROR(EINVAL);
+	s->pos = to;
+	return to;
+}
+
+/* Decoders hashgate opens; anything else is HG_ERR_UNSUPPORTED. */
+static int allowed_decoder(const char *name)
+{
+	static const char *const names[] = {
+		"h264", "hevc", "vp8", "vp9", "libvpx", "libvpx-vp9", "libdav1d", "libaom-av1",
+		"av1", "mpeg4", "h263", "mpeg1video", "mpeg2video", "mjpeg", "gif", "theora",
+		"msmpeg4", "msmpeg4v2", "msmpeg4v3", "wmv1", "wmv2", "wmv3", "vc1", "prores",
+	};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (!strcmp(name, names[i]))
+			return 1;
+	return 0;
+}
+
+static const char *demuxer_for(hg_video_format f)
+{
+	switch (f) {
+	case HG_VIDEO_MP4:
+		return "mov";
+	case HG_VIDEO_MATROSKA:
+		return "matroska";
+	case HG_VIDEO_AVI:
+		return "avi";
+	case HG_VIDEO_MPEGTS:
+		return "mpegts";
+	case HG_VIDEO_GIF:
+		return "gif";
+	default:
+		return NULL;
+	}
+}
+
+struct av {
+	AVFormatContext *fmt;
+	AVIOContext *io;
+	AVCodecContext *dec;
+	struct SwsContext *sws;
+	AVPacket *pkt;
+	AVFrame *frame;
+	int stream;
+	int sws_w, sws_h, sws_fmt;
+};
+
+static void av_close(struct av *a)
+{
+	sws_freeContext(a->sws);
+	av_frame_free(&a->frame);
+	av_packet_free(&a->pkt);
+	avcodec_free_context(&a->dec);
+	avformat_close_input(&a->fmt);
+	if (a->io) {
+		av_freep(&a->io->buffer);
+		avio_context_free(&a->io);
+	}
+}
+
+static const char *av_err(int err, char *buf, size_t size)
+{
+	av_strerror(err, buf, size);
+	return buf;
+}
+
+static hg_status av_open(struct run *r, struct source *src, hg_video_format format,
+			 const hg_vpdq_options *o, struct av *a)
+{
+	hg_video_hasher *h = r->h;
+	char eb[AV_ERROR_MAX_STRING_SIZE];
+	uint8_t *iobuf = av_malloc(AVIO_BUFFER);
+	a->fmt = avformat_alloc_context();
+	if (iobuf && a->fmt)
+		a->io = avio_alloc_context(iobuf, AVIO_BUFFER, 0, src, src_read, NULL, src_seek);
+	if (!a->io) {
+		av_free(iobuf);
+		return fail(h, HG_ERR_NOMEM, "out of memory opening the video");
+	}
+	a->fmt->pb = a->io;
+	a->fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
+	const AVInputFormat *ifmt = av_find_input_format(demuxer_for(format));
+	if (!ifmt)
+		return fail(h, HG_ERR_UNSUPPORTED, "FFmpeg has no %s demuxer",
+			    hg_video_format_name(format));
+	int err = avformat_open_input(&a->fmt, NULL, ifmt, NULL);
+	if (err < 0)
+		return fail(h, src->pos >= src->size ? HG_ERR_TRUNCATED : HG_ERR_CORRUPT,
+			    "cannot read the %s container: %s", hg_video_format_name(format),
+			    av_err(err, eb, sizeof eb));
+	err = avformat_find_stream_info(a->fmt, NULL);
+	if (err < 0)
+		return fail(h, HG_ERR_CORRUPT, "cannot read the stream headers: %s",
+			    av_err(err, eb, sizeof eb));
+	a->stream = -1;
+	for (unsigned i = 0; i < a->fmt->nb_streams; i++) {
+		const AVStream *st = a->fmt->streams[i];
+		if (st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO &&
+		    !(st->disposition & AV_DISPOSITION_ATTACHED_PIC)) {
+			a->stream = (int)i;
+			break;
+		}
+	}
+	if (a->stream < 0)
+		return fail(h, HG_ERR_UNSUPPORTED, "the file has no video stream");
+	AVStream *st = a->fmt->streams[a->stream];
+	const AVCodecParameters *par = st->codecpar;
+	const AVCodec *codec = avcodec_find_decoder(par->codec_id);
+	if (!codec || !allowed_decoder(codec->name))
+		return fail(h, HG_ERR_UNSUPPORTED, "video codec %s is not supported",
+			    codec ? codec->name : avcodec_get_name(par->codec_id));
+	r->out->codec = codec->name;
+	hg_status hs = check_size(h, par->width, par->height);
+	if (hs)
+		return hs;
+	a->dec = avcodec_alloc_context3(codec);
+	a->pkt = av_packet_alloc();
+	a->frame = av_frame_alloc();
+	if (!a->dec || !a->pkt || !a->frame)
+		return fail(h, HG_ERR_NOMEM, "out of memory opening the decoder");
+	if (avcodec_parameters_to_context(a->dec, par) < 0)
+		return fail(h, HG_ERR_NOMEM, "out of memory opening the decoder");
+	a->dec->thread_count = o->threads > 0 ? o->threads : 1;
+	a->dec->thread_type = FF_THREAD_SLICE;
+	err = avcodec_open2(a->dec, codec, NULL);
+	if (err < 0)
+		return fail(h, HG_ERR_UNSUPPORTED, "cannot open the %s decoder: %s", codec->name,
+			    av_err(err, eb, sizeof eb));
+	AVRational rate = st->avg_frame_rate;
+	if (rate.num == 0 || rate.den == 0)
+		rate = st->r_frame_rate;
+	double fps = rate.den ? (double)rate.num / (double)rate.den : 0;
+	double secs = a->fmt->duration > 0 ? (double)a->fmt->duration / AV_TIME_BASE : 0;
+	return start_run(r, fps, o, secs);
+}
+
+/* Converts the decoded frame to packed RGB24 and hashes it. */
+static hg_status av_hash_frame(struct run *r, struct av *a, int64_t number)
+{
+	hg_video_hasher *h = r->h;
+	AVFrame *f = a->frame;
+	hg_status st = check_size(h, f->width, f->height);
+	if (st)
+		return st;
+	if (!a->sws || f->width != a->sws_w || f->height != a->sws_h || f->format != a->sws_fmt) {
+		sws_freeContext(a->sws);
+		a->sws = sws_getContext(f->width, f->height, f->format, f->width, f->height,
+					AV_PIX_FMT_RGB24, SWS_AREA, NULL, NULL, NULL);
+		if (!a->sws)
+			return fail(h, HG_ERR_UNSUPPORTED, "cannot convert %s frames to RGB",
+				    av_get_pix_fmt_name(f->format));
+		a->sws_w = f->width;
+		a->sws_h = f->height;
+		a->sws_fmt = f->format;
+	}
+	size_t stride = (size_t)f->width * 3;
+	/* swscale may write a little past the last row with SIMD; pad it. */
+	if ((st = grow_rgb(h, stride * (size_t)f->height + 64)))
+		return st;
+	uint8_t *dst[4] = {h->rgb, NULL, NULL, NULL};
+	int dst_stride[4] = {(int)stride, 0, 0, 0};
+	sws_scale(a->sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, dst,
+		  dst_stride);
+	if (r->out->count == 0) {
+		r->out->width = (size_t)f->width;
+		r->out->height = (size_t)f->height;
+	}
+	return add_frame(r, number, h->rgb, (size_t)f->width, (size_t)f->height, stride, 3);
+}
+
+/* Drains every frame the decoder has ready. */
+static hg_status av_drain(struct run *r, struct av *a)
+{
+	char eb[AV_ERROR_MAX_STRING_SIZE];
+	for (;;) {
+		int err = avcodec_receive_frame(a->dec, a->frame);
+		if (err == AVERROR(EAGAIN) || err == AVERROR_EOF)
+			return HG_OK;
+		if (err < 0)
+			return fail(r->h, HG_ERR_CORRUPT, "decoding frame %llu failed: %s",
+				    (unsigned long long)r->out->frames_decoded,
+				    av_err(err, eb, sizeof eb));
+		int64_t number = (int64_t)r->out->frames_decoded;
+		hg_status st = count_frame(r);
+		if (!st && number % r->frame_mod == 0)
+			st = av_hash_frame(r, a, number);
+		av_frame_unref(a->frame);
+		if (st)
+			return st;
+	}
+}
+
+static hg_status av_run(struct run *r, struct source *src, hg_video_format format,
+			const hg_vpdq_options *o)
+{
+	struct av a = {0};
+	char eb[AV_ERROR_MAX_STRING_SIZE];
+	hg_status st = av_open(r, src, format, o, &a);
+	int err = 0;
+	while (!st) {
+		err = av_read_frame(a.fmt, a.pkt);
+		if (err < 0)
+			break;
+		if (a.pkt->stream_index == a.stream) {
+			int sent = avcodec_send_packet(a.dec, a.pkt);
+			if (sent < 0)
+				st = fail(r->h, HG_ERR_CORRUPT,
+					  "the decoder rejected the packet after frame %llu: %s",
+					  (unsigned long long)r->out->frames_decoded,
+					  av_err(sent, eb, sizeof eb));
+			else
+				st = av_drain(r, &a);
+		}
+		av_packet_unref(a.pkt);
+	}
+	if (!st && err != AVERROR_EOF)
+		st = fail(r->h, src->pos >= src->size ? HG_ERR_TRUNCATED : HG_ERR_CORRUPT,
+			  "reading the %s container failed after frame %llu: %s",
+			  hg_video_format_name(format), (unsigned long long)r->out->frames_decoded,
+			  av_err(err, eb, sizeof eb));
+	if (!st && avcodec_send_packet(a.dec, NULL) >= 0)
+		st = av_drain(r, &a);
+	if (!st && a.io && a.io->error < 0)
+		st = fail(r->h, HG_ERR_IO, "reading the file failed: %s",
+			  av_err(a.io->error, eb, sizeof eb));
+	av_close(&a);
+	return st;
+}
+
+/* ---- animated WebP through libwebp ---------------------------------------- */
+
+static hg_status webp_run(struct run *r, const uint8_t *data, size_t len,
+			  const hg_vpdq_options *o)
+{
+	hg_video_hasher *h = r->h;
+	WebPData wd = {data, len};
+	WebPAnimDecoderOptions opt;
+	if (!WebPAnimDecoderOptionsInit(&opt))
+		return fail(h, HG_ERR_INTERNAL, "libwebp version mismatch");
+	opt.color_mode = MODE_RGBA;
+	opt.use_threads = 0;
+	WebPAnimDecoder *dec = WebPAnimDecoderNew(&wd, &opt);
+	if (!dec)
+		return fail(h, HG_ERR_CORRUPT, "cannot read the animated WebP");
+	WebPAnimInfo info;
+	hg_status st = HG_OK;
+	if (!WebPAnimDecoderGetInfo(dec, &info))
+		st = fail(h, HG_ERR_CORRUPT, "cannot read the animated WebP header");
+	if (!st)
+		st = check_size(h, info.canvas_width, info.canvas_height);
+	if (!st && (uint64_t)info.frame_count > h->limits.max_frames)
+		st = fail(h, HG_ERR_TOO_LARGE, "animation has %u frames, over the %llu limit",
+			  info.frame_count, (unsigned long long)h->limits.max_frames);
+	/* The duration is only known from the frames' timestamps: sum them
+	 * first from the demuxer, which does not decode pixels. */
+	WebPDemuxer *dmx = st ? NULL : WebPDemux(&wd);
+	int64_t total_ms = 0;
+	if (!st && !dmx)
+		st = fail(h, HG_ERR_CORRUPT, "cannot read the animated WebP frames");
+	if (dmx) {
+		WebPIterator it;
+		if (WebPDemuxGetFrame(dmx, 1, &it)) {
+			do
+				total_ms += it.duration;
+			while (WebPDemuxNextFrame(&it));
+			WebPDemuxReleaseIterator(&it);
+		}
+		WebPDemuxDelete(dmx);
+	}
+	/* Frames shown for 0 ms count as 100 ms, as browsers do. */
+	double secs = total_ms > 0 ? (double)total_ms / 1000.0 : info.frame_count * 0.1;
+	if (!st)
+		st = start_run(r, info.frame_count / secs, o, secs);
+	if (!st) {
+		r->out->width = info.canvas_width;
+		r->out->height = info.canvas_height;
+		r->out->codec = "libwebp";
+	}
+	while (!st && WebPAnimDecoderHasMoreFrames(dec)) {
+		uint8_t *px;
+		int ts;
+		if (!WebPAnimDecoderGetNext(dec, &px, &ts)) {
+			st = fail(h, HG_ERR_CORRUPT, "animated WebP frame %llu is damaged",
+				  (unsigned long long)r->out->frames_decoded);
+			break;
+		}
+		int64_t number = (int64_t)r->out->frames_decoded;
+		st = count_frame(r);
+		if (!st && number % r->frame_mod == 0)
+			st = add_frame(r, number, px, info.canvas_width, info.canvas_height,
+				       (size_t)info.canvas_width * 4, 4);
+	}
+	WebPAnimDecoderDelete(dec);
+	return st;
+}
+
+/* ---- entry points ------------------------------------------------------------ */
+
+static hg_status run_source(hg_video_hasher *h, struct source *src, const uint8_t *head,
+			    size_t head_len, const hg_vpdq_options *opts, hg_vpdq *out)
+{
+	hg_vpdq_options o;
+	hg_vpdq_options_default(&o);
+	if (opts)
+		o = *opts;
+	if (!(o.seconds_per_hash >= 0) || !isfinite(o.seconds_per_hash))
+		return fail(h, HG_ERR_INVALID_ARG, "seconds per hash must be >= 0");
+	if (src->size == 0)
+		return fail(h, HG_ERR_EMPTY, "empty input");
+	if ((uint64_t)src->size > h->limits.max_bytes)
+		return fail(h, HG_ERR_TOO_LARGE, "%lld bytes, over the %llu-byte limit",
+			    (long long)src->size, (unsigned long long)h->limits.max_bytes);
+	hg_video_format format = hg_video_sniff(head, head_len);
+	if (format == HG_VIDEO_NONE)
+		return fail(h, HG_ERR_UNKNOWN_FORMAT, "not a video format hashgate decodes");
+	struct run r = {.h = h, .out = out, .started = now_seconds()};
+	out->format = format;
+	hg_status st;
+	if (format == HG_VIDEO_WEBP) {
+		if (!src->data)
+			return fail(h, HG_ERR_INTERNAL, "animated WebP needs the bytes in memory");
+		st = webp_run(&r, src->data, (size_t)src->size, &o);
+	} else {
+		st = av_run(&r, src, format, &o);
+	}
+	if (!st && out->frames_decoded == 0)
+		st = fail(h, HG_ERR_CORRUPT, "no frame could be decoded");
+	if (st)
+		hg_vpdq_release(out);
+	return st;
+}
+
+hg_status hg_vpdq_hash_bytes(hg_video_hasher *h, const void *data, size_t len,
+			     const hg_vpdq_options *opts, hg_vpdq *out)
+{
+	if (!out)
+		return HG_ERR_INVALID_ARG;
+	memset(out, 0, sizeof *out);
+	if (!h)
+		return HG_ERR_INVALID_ARG;
+	h->errmsg[0] = '\0';
+	if (!data && len)
+		return fail(h, HG_ERR_INVALID_ARG, "NULL data");
+	if (len > INT64_MAX)
+		return fail(h, HG_ERR_TOO_LARGE, "input too large");
+	struct source src = {data, -1, (int64_t)len, 0};
+	return run_source(h, &src, data, len, opts, out);
+}
+
+hg_status hg_vpdq_hash_file(hg_video_hasher *h, const char *path, const hg_vpdq_options *opts,
+			    hg_vpdq *out)
+{
+	if (!out)
+		return HG_ERR_INVALID_ARG;
+	memset(out, 0, sizeof *out);
+	if (!h)
+		return HG_ERR_INVALID_ARG;
+	h->errmsg[0] = '\0';
+	if (!path || !strcmp(path, "-"))
+		return fail(h, HG_ERR_INVALID_ARG, "a video must be a named file");
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail(h, HG_ERR_IO, "%s: %s", path, strerror(errno));
+	struct stat sb;
+	hg_status st = HG_OK;
+	if (fstat(fd, &sb) != 0)
+		st = fail(h, HG_ERR_IO, "%s: %s", path, strerror(errno));
+	else if (!S_ISREG(sb.st_mode))
+		st = fail(h, HG_ERR_IO, "%s: not a regular file", path);
+	if (st) {
+		close(fd);
+		return st;
+	}
+	struct source src = {NULL, fd, (int64_t)sb.st_size, 0};
+	/* GIF and WebP need the whole file to be sniffed and decoded; the
+	 * others only the first bytes. Both are small by nature but still
+	 * bounded by max_bytes. */
+	uint8_t head[64];
+	ssize_t got = pread(fd, head, sizeof head, 0);
+	if (got < 0) {
+		st = fail(h, HG_ERR_IO, "%s: %s", path, strerror(errno));
+	} else if ((got >= 6 && !memcmp(head, "GIF", 3)) ||
+		   (got >= 12 && !memcmp(head, "RIFF", 4) && !memcmp(head + 8, "WEBP", 4))) {
+		uint8_t *all = NULL;
+		if ((uint64_t)sb.st_size > h->limits.max_bytes)
+			st = fail(h, HG_ERR_TOO_LARGE, "%s: over the %llu-byte limit", path,
+				  (unsigned long long)h->limits.max_bytes);
+		else if (!(all = malloc((size_t)sb.st_size + 1)))
+			st = fail(h, HG_ERR_NOMEM, "out of memory reading %s", path);
+		else if (pread(fd, all, (size_t)sb.st_size, 0) != (ssize_t)sb.st_size)
+			st = fail(h, HG_ERR_IO, "%s: short read", path);
+		if (!st)
+			st = hg_vpdq_hash_bytes(h, all, (size_t)sb.st_size, opts, out);
+		free(all);
+	} else {
+		st = run_source(h, &src, head, (size_t)got, opts, out);
+	}
+	close(fd);
+	return st;
+}
