@@ -138,6 +138,38 @@ HG_API hg_status hg_vpdq_hash_file(hg_video_hasher *hasher, const char *path,
 /* The message of the last failure ("" after a success). */
 HG_API const char *hg_video_hasher_errmsg(const hg_video_hasher *hasher);
 
+/*
+ * A list of vPDQ hashes read from text: the reference's four-field lines
+ * ("frameNumber,quality,hex,timestamp", one video per file, named after the
+ * file) or the five-field lines `hashgate hash` prints for several videos
+ * ("frameNumber,quality,hex,timestamp,name"; everything after the fourth
+ * comma is the name). Consecutive lines with the same name are one video.
+ * Empty lines and lines starting with '#' are skipped.
+ */
+typedef struct hg_vpdq_video {
+	char *name;
+	hg_vpdq_frame *frames;
+	size_t count;
+} hg_vpdq_video;
+
+typedef struct hg_vpdq_list {
+	hg_vpdq_video *videos;
+	size_t count;
+} hg_vpdq_list;
+
+/*
+ * Appends the videos of the text file at `path` to *list (zero it before the
+ * first call). At most `max_lines` lines are read (HG_ERR_TOO_LARGE past
+ * that). On HG_ERR_PARSE, *bad_line (if not NULL) is the 1-based line
+ * number; HG_ERR_IO when the file cannot be read; HG_ERR_NOMEM. On failure
+ * the videos appended by this call are removed again.
+ */
+HG_API hg_status hg_vpdq_list_read(const char *path, size_t max_lines, hg_vpdq_list *list,
+				   size_t *bad_line);
+
+/* Frees everything in *list and zeroes it. NULL is a no-op. */
+HG_API void hg_vpdq_list_release(hg_vpdq_list *list);
+
 #ifdef __cplusplus
 }
 #endif
