@@ -722,8 +722,8 @@ static hg_status run_source(hg_video_hasher *h, struct source *src, const uint8_
 	return st;
 }
 
-hg_status hg_vpdq_hash_bytes(hg_video_hasher *h, const void *data, size_t len,
-			     const hg_vpdq_options *opts, hg_vpdq *out)
+/* What every entry point does first: zero the result, clear the message. */
+static hg_status begin(hg_video_hasher *h, hg_vpdq *out)
 {
 	if (!out)
 		return HG_ERR_INVALID_ARG;
@@ -731,6 +731,15 @@ hg_status hg_vpdq_hash_bytes(hg_video_hasher *h, const void *data, size_t len,
 	if (!h)
 		return HG_ERR_INVALID_ARG;
 	h->errmsg[0] = '\0';
+	return HG_OK;
+}
+
+hg_status hg_vpdq_hash_bytes(hg_video_hasher *h, const void *data, size_t len,
+			     const hg_vpdq_options *opts, hg_vpdq *out)
+{
+	hg_status st = begin(h, out);
+	if (st)
+		return st;
 	if (!data && len)
 		return fail(h, HG_ERR_INVALID_ARG, "NULL data");
 	if (len > INT64_MAX)
@@ -742,19 +751,15 @@ hg_status hg_vpdq_hash_bytes(hg_video_hasher *h, const void *data, size_t len,
 hg_status hg_vpdq_hash_file(hg_video_hasher *h, const char *path, const hg_vpdq_options *opts,
 			    hg_vpdq *out)
 {
-	if (!out)
-		return HG_ERR_INVALID_ARG;
-	memset(out, 0, sizeof *out);
-	if (!h)
-		return HG_ERR_INVALID_ARG;
-	h->errmsg[0] = '\0';
+	hg_status st = begin(h, out);
+	if (st)
+		return st;
 	if (!path || !strcmp(path, "-"))
 		return fail(h, HG_ERR_INVALID_ARG, "a video must be a named file");
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return fail(h, HG_ERR_IO, "%s: %s", path, strerror(errno));
 	struct stat sb;
-	hg_status st = HG_OK;
 	if (fstat(fd, &sb) != 0)
 		st = fail(h, HG_ERR_IO, "%s: %s", path, strerror(errno));
 	else if (!S_ISREG(sb.st_mode))
