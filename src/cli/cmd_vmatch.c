@@ -1,0 +1,222 @@
+/*
+ * cmd_vmatch.c — `hashgate vmatch`: match videos against a list of vPDQ
+ * hashes, python-threatexchange's rule, through the vPDQ index.
+ *
+ *   hashgate hash -r 1 a.mp4 b.mp4 > bank.vpdq    (five-field lines)
+ *   hashgate vmatch --list bank.vpdq upload.mp4
+ *   upload.mp4,bank/clip.mp4,100.00,95.65            query,match,query%,target%
+ *
+ * A query is a video file or a vPDQ text file (the reference's output, or
+ * hash lists as above: every video in it is a query). Exit 1 when anything
+ * matched, 0 when nothing did, 2 on any error (the other queries still run).
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/options.h"
+#include "cli/video_opts.h"
+#include "hashgate/hashgate.h"
+
+#define MAX_LIST_LINES 100000000 /* 100 M frame lines, ~10 GB of text */
+
+static const char usage[] =
+	"usage: hashgate vmatch [options] --list FILE... VIDEO...\n"
+	"  --list FILE       bank vPDQ hashes: a reference file (one video, named after\n"
+	"                    the file) or `hashgate hash` output for several videos\n"
+	"                    (frameNumber,quality,hex,timestamp,name); repeatable\n"
+	"  --query-pct P     share of the query's frames that must match (default 80)\n"
+	"  --target-pct P    share of the bank video's frames that must match (default 0)\n"
+	"  --json            one JSON object per query\n"
+	"  VIDEO             a video file, or a vPDQ text file (each video in it is a query)\n"
+	HG_CLI_VIDEO_USAGE
+	HG_CLI_LIMIT_USAGE
+	"exit status: 1 if any query matched, 0 if none, 2 on error\n";
+
+struct query {
+	const char *name;
+	const hg_vpdq_frame *frames;
+	size_t count;
+};
+
+static int parse_pct(const char *s, double *out)
+{
+	char *end;
+	double d = strtod(s, &end);
+	if (end == s || *end || !(d >= 0 && d <= 100))
+		return -1;
+	*out = d;
+	return 0;
+}
+
+/* Matches one query; returns 1 if it matched, 0 if not, -1 on error. */
+static int run_query(const hg_vpdq_index *ix, const hg_vpdq_list *bank, const struct query *q,
+		     double qpct, double tpct, int json)
+{
+	hg_vpdq_match *ms;
+	size_t n;
+	hg_status st = hg_vpdq_index_query(ix, q->frames, q->count, qpct, tpct, &ms, &n);
+	if (st) {
+		fprintf(stderr, "hashgate: %s: %s\n", q->name, hg_strerror(st));
+		return -1;
+	}
+	if (json) {
+		json_t *o = json_object(), *arr = json_array();
+		json_object_set_new(o, "file", json_string(q->name));
+		json_object_set_new(o, "frames", json_integer((json_int_t)q->count));
+		for (size_t i = 0; i < n; i++) {
+			json_t *m = json_object();
+			json_object_set_new(m, "video", json_string(bank->videos[ms[i].video_id].name));
+			json_object_set_new(m, "query_pct", json_real(ms[i].query_pct));
+			json_object_set_new(m, "target_pct", json_real(ms[i].target_pct));
+			json_object_set_new(m, "query_frames_matched",
+					    json_integer((json_int_t)ms[i].query_matched));
+			json_object_set_new(m, "query_frames_usable",
+					    json_integer((json_int_t)ms[i].query_usable));
+			json_object_set_new(m, "target_frames_matched",
+					    json_integer((json_int_t)ms[i].target_matched));
+			json_object_set_new(m, "target_frames_usable",
+					    json_integer((json_int_t)ms[i].target_usable));
+			json_array_append_new(arr, m);
+		}
+		json_object_set_new(o, "matches", arr);
+		char *s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+		if (s)
+			puts(s);
+		free(s);
+		json_decref(o);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			printf("%s,%s,%.2f,%.2f\n", q->name, bank->videos[ms[i].video_id].name,
+			       ms[i].query_pct, ms[i].target_pct);
+	}
+	hg_vpdq_matches_free(ms);
+	return n > 0;
+}
+
+/* Hashes or reads one argument and matches every query it holds. */
+static int match_arg(const hg_vpdq_index *ix, const hg_vpdq_list *bank, hg_video_hasher *vh,
+		     const struct hg_cli_video *video, const char *path, double qpct,
+		     double tpct, int json)
+{
+	int result = 0;
+	if (hg_cli_is_video(path)) {
+		hg_vpdq v;
+		if (hg_vpdq_hash_file(vh, path, &video->opts, &v)) {
+			fprintf(stderr, "hashgate: %s: %s\n", path, hg_video_hasher_errmsg(vh));
+			return -1;
+		}
+		struct query q = {path, v.frames, v.count};
+		result = run_query(ix, bank, &q, qpct, tpct, json);
+		hg_vpdq_release(&v);
+		return result;
+	}
+	hg_vpdq_list l = {0};
+	size_t bad = 0;
+	hg_status st = hg_vpdq_list_read(path, MAX_LIST_LINES, &l, &bad);
+	if (st) {
+		if (st == HG_ERR_PARSE)
+			fprintf(stderr, "hashgate: %s: not a video, and line %zu is not a vPDQ line\n",
+				path, bad);
+		else
+			fprintf(stderr, "hashgate: %s: %s\n", path, hg_strerror(st));
+		return -1;
+	}
+	for (size_t i = 0; i < l.count && result >= 0; i++) {
+		struct query q = {l.count == 1 ? path : l.videos[i].name, l.videos[i].frames,
+				  l.videos[i].count};
+		int r = run_query(ix, bank, &q, qpct, tpct, json);
+		result = r < 0 ? r : (result | r);
+	}
+	hg_vpdq_list_release(&l);
+	return result;
+}
+
+int hg_cmd_vmatch(int argc, char **argv)
+{
+	double qpct = HG_VPDQ_DEFAULT_QUERY_PCT, tpct = HG_VPDQ_DEFAULT_TARGET_PCT;
+	int json = 0;
+	hg_limits limits;
+	hg_limits_default(&limits);
+	struct hg_cli_video video;
+	hg_cli_video_init(&video);
+	hg_vpdq_list bank = {0};
+	int i, rc = HG_EXIT_USAGE;
+	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+		const char *a = argv[i];
+		int used;
+		if (!strcmp(a, "--")) {
+			i++;
+			break;
+		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			fputs(usage, stdout);
+			hg_vpdq_list_release(&bank);
+			return 0;
+		} else if (!strcmp(a, "--json")) {
+			json = 1;
+		} else if (!strcmp(a, "--list") && i + 1 < argc) {
+			size_t bad = 0;
+			const char *path = argv[++i];
+			hg_status st = hg_vpdq_list_read(path, MAX_LIST_LINES, &bank, &bad);
+			if (st == HG_ERR_PARSE) {
+				fprintf(stderr, "hashgate vmatch: %s:%zu: not a vPDQ line\n", path, bad);
+				goto out;
+			} else if (st) {
+				fprintf(stderr, "hashgate vmatch: %s: %s\n", path, hg_strerror(st));
+				goto out;
+			}
+		} else if ((!strcmp(a, "--query-pct") || !strcmp(a, "--target-pct")) &&
+			   i + 1 < argc) {
+			if (parse_pct(argv[++i], a[2] == 'q' ? &qpct : &tpct)) {
+				rc = hg_cli_usage_error("vmatch", usage, "percentages are 0..100");
+				goto out;
+			}
+		} else if ((used = hg_cli_video_option(argc, argv, i, &video)) != 0 ||
+			   (used = hg_cli_limit_option(argc, argv, i, &limits)) != 0) {
+			if (used < 0) {
+				rc = hg_cli_usage_error("vmatch", usage, "bad option value");
+				goto out;
+			}
+			i += used - 1;
+		} else {
+			rc = hg_cli_usage_error("vmatch", usage, "unknown option");
+			goto out;
+		}
+	}
+	if (bank.count == 0 || i >= argc) {
+		rc = hg_cli_usage_error("vmatch", usage,
+					bank.count ? "no videos given" : "no --list with any video");
+		goto out;
+	}
+	hg_cli_video_inherit(&video, &limits);
+	hg_vpdq_index *ix = NULL;
+	hg_video_hasher *vh = NULL;
+	rc = HG_EXIT_ERROR;
+	if (hg_vpdq_index_new(NULL, &ix) || hg_video_hasher_new(&video.limits, &vh)) {
+		fprintf(stderr, "hashgate vmatch: out of memory\n");
+		goto done;
+	}
+	for (size_t k = 0; k < bank.count; k++) {
+		if (hg_vpdq_index_add(ix, k, bank.videos[k].frames, bank.videos[k].count)) {
+			fprintf(stderr, "hashgate vmatch: cannot index %s\n", bank.videos[k].name);
+			goto done;
+		}
+	}
+	int any = 0, failed = 0;
+	for (; i < argc; i++) {
+		int r = match_arg(ix, &bank, vh, &video, argv[i], qpct, tpct, json);
+		failed |= r < 0;
+		any |= r > 0;
+	}
+	rc = failed ? HG_EXIT_ERROR : any ? HG_EXIT_MATCH : HG_EXIT_OK;
+	if (fflush(stdout) != 0)
+		rc = HG_EXIT_ERROR;
+done:
+	hg_vpdq_index_free(ix);
+	hg_video_hasher_free(vh);
+out:
+	hg_vpdq_list_release(&bank);
+	return rc;
+}
