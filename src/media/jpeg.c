@@ -163,7 +163,8 @@ static hg_status jpeg_decode(hg_decoder *dec, const uint8_t *data, size_t len, h
 	jpeg_destroy_decompress(&cinfo);
 	free(cmyk_row);
 	if (err.truncated)
-		return hg__dec_fail(dec, HG_ERR_TRUNCATED, "JPEG: premature end of data");
+		return hg__dec_fail(dec, HG_ERR_TRUNCATED,
+				    "JPEG: truncated file (premature end of data)");
 	return HG_OK;
 }
 
