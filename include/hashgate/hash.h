@@ -24,13 +24,24 @@ enum {
 	HG_HASH_DIHEDRAL = HG_PDQ_DIHEDRAL,     /* all 8 PDQ variants */
 	HG_HASH_COMPAT_CLI = HG_PDQ_COMPAT_CLI, /* reference CLI's 512x512 family */
 	HG_HASH_DIGESTS = 1u << 8,              /* MD5, SHA-1, SHA-256 of the bytes */
+	/* Fast, approximate: a JPEG is decoded at reduced scale (libjpeg-turbo's
+	 * DCT scaling, down to HG_HASH_FAST_MIN_SIDE px on the shorter side; luma
+	 * only; a progressive file from its DC scan alone) and that image gets
+	 * the full-resolution PDQ. Not bit-compatible with the reference: a few
+	 * bits from the exact hash (figures in README.md). Other formats hash
+	 * exactly. Cannot be combined with HG_HASH_COMPAT_CLI. */
+	HG_HASH_FAST = 1u << 9,
 };
+
+/* The smallest side fast mode decodes a JPEG down to (unless the image is
+ * smaller to begin with). */
+#define HG_HASH_FAST_MIN_SIDE 64
 
 typedef struct hg_hashes {
 	hg_pdq_result pdq;
 	uint8_t md5[16], sha1[20], sha256[32]; /* with HG_HASH_DIGESTS */
 	hg_format format;
-	size_t width, height;
+	size_t width, height; /* the image's own size, also in fast mode */
 } hg_hashes;
 
 typedef struct hg_hasher hg_hasher;

@@ -94,6 +94,31 @@ HG_API hg_status hg_pdq_hash_luma(hg_pdq_hasher *hasher, const float *luma,
 				  size_t width, size_t height, unsigned flags,
 				  hg_pdq_result *result);
 
+/* How a reduced copy of an image relates to the original. */
+typedef struct hg_pdq_reduction {
+	size_t full_width, full_height; /* the original's size */
+	/* the scale, num <= denom: a side of the copy is ceil(full * num / denom)
+	 * and its pixel k covers the original's [k * denom / num, (k+1) * denom / num),
+	 * as libjpeg-turbo's DCT scaling to num/8 gives */
+	unsigned num, denom;
+} hg_pdq_reduction;
+
+/*
+ * Approximates the full-resolution hash of an image from a reduced copy of it
+ * (width x height; e.g. a JPEG decoded at 1/8 scale by its DCT): the
+ * reference's blur and 64x64 sampling are applied, as far as the copy allows,
+ * at the original's scale. Typically a few bits from hg_pdq_hash_pixels() on
+ * the original (not bit-compatible; figures in README.md). With num == denom
+ * it is hg_pdq_hash_pixels() exactly. `pixels`, `stride`, `channels` and
+ * HG_PDQ_DIHEDRAL are as for hg_pdq_hash_pixels(). HG_ERR_INVALID_ARG for
+ * HG_PDQ_COMPAT_CLI, a NULL `reduction`, or a size that is not the
+ * reduction's.
+ */
+HG_API hg_status hg_pdq_hash_reduced(hg_pdq_hasher *hasher, const uint8_t *pixels,
+				     size_t width, size_t height, size_t stride,
+				     int channels, const hg_pdq_reduction *reduction,
+				     unsigned flags, hg_pdq_result *result);
+
 /* Number of differing bits, 0..256. */
 HG_API int hg_pdq_distance(const hg_pdq *a, const hg_pdq *b);
 

@@ -145,6 +145,7 @@ static const char usage[] =
 	"  --all             append md5=,sha1=,sha256= of the file bytes\n"
 	"  --json            one JSON object per line\n"
 	"  --compat cli      the reference CLI's family (512x512 pre-resize); default: full\n"
+	"  --fast            approximate: JPEGs decoded at reduced scale (a few bits off)\n"
 	"  -j N              hash on N threads (output keeps the input order)\n"
 	HG_CLI_VIDEO_USAGE
 	HG_CLI_LIMIT_USAGE;
@@ -172,6 +173,8 @@ int hg_cmd_hash(int argc, char **argv)
 			flags |= HG_HASH_DIHEDRAL;
 		} else if (!strcmp(a, "--all")) {
 			flags |= HG_HASH_DIGESTS;
+		} else if (!strcmp(a, "--fast")) {
+			flags |= HG_HASH_FAST;
 		} else if (!strcmp(a, "--json")) {
 			json = 1;
 		} else if (!strcmp(a, "--compat") && i + 1 < argc) {
@@ -199,6 +202,8 @@ int hg_cmd_hash(int argc, char **argv)
 	}
 	if (i >= argc)
 		return hg_cli_usage_error("hash", usage, "no files given");
+	if ((flags & HG_HASH_FAST) && (flags & HG_HASH_COMPAT_CLI))
+		return hg_cli_usage_error("hash", usage, "--fast and --compat cli exclude each other");
 
 	hg_cli_video_inherit(&video, &limits);
 	struct pool p = {.njobs = (size_t)(argc - i), .flags = flags, .limits = limits,

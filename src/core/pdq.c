@@ -37,6 +37,9 @@ struct hg_pdq_hasher {
 	size_t narrow_cap;
 	float *stripe_in, *stripe_out; /* width x STRIPE_ROWS, transposed */
 	float *sums;            /* running sums, one per lane */
+	float *taps_x, *taps_y; /* fast mode's resampling weights */
+	float *kern;            /* fast mode: one blur kernel */
+	size_t taps_x_cap, taps_y_cap, kern_cap;
 	size_t line_cap;        /* floats in stripe_in/out and sums */
 	float dct[DCT_K][DCT_N];    /* D[u][k], frequency u+1 */
 	float dct_t[DCT_N][DCT_K];  /* D transposed, for the second product */
@@ -87,6 +90,9 @@ void hg_pdq_hasher_free(hg_pdq_hasher *h)
 	free(h->stripe_in);
 	free(h->stripe_out);
 	free(h->sums);
+	free(h->taps_x);
+	free(h->taps_y);
+	free(h->kern);
 	free(h);
 }
 
@@ -361,13 +367,11 @@ static void dihedral_variant(float a[DCT_K][DCT_K], int which, float out[DCT_K][
 	}
 }
 
-/* Hashes the luma already in buf_a. */
-static void finish(hg_pdq_hasher *h, size_t width, size_t height, unsigned flags,
-		   hg_pdq_result *res)
+/* Quality, DCT, bits and (with HG_PDQ_DIHEDRAL) the variants of a 64x64. */
+static void finish_64(const hg_pdq_hasher *h, float a[DCT_N][DCT_N], unsigned flags,
+		      hg_pdq_result *res)
 {
-	float a[DCT_N][DCT_N];
 	float b[DCT_K][DCT_K];
-	blur_and_decimate(h, width, height, a);
 	res->quality = quality_of(a);
 	dct_16(h, a, b);
 	to_bits(b, &res->hash[0]);
@@ -378,6 +382,15 @@ static void finish(hg_pdq_hasher *h, size_t width, size_t height, unsigned flags
 			to_bits(v, &res->hash[d]);
 		}
 	}
+}
+
+/* Hashes the luma already in buf_a. */
+static void finish(hg_pdq_hasher *h, size_t width, size_t height, unsigned flags,
+		   hg_pdq_result *res)
+{
+	float a[DCT_N][DCT_N];
+	blur_and_decimate(h, width, height, a);
+	finish_64(h, a, flags, res);
 }
 
 HG_TARGET_CLONES
@@ -501,6 +514,155 @@ hg_status hg_pdq_hash_luma(hg_pdq_hasher *h, const float *luma, size_t width,
 		memset(dst + width, 0, (fstride - width) * sizeof(float));
 	}
 	finish(h, width, height, flags, res);
+	return HG_OK;
+}
+
+/*
+ * Fast mode's stand-in for blur + decimation, for a copy of the image reduced
+ * by num/denom (a JPEG decoded by its DCT at M/8: reduced pixel k covers full
+ * pixels [k*denom/num, (k+1)*denom/num)). Along each axis the reference's
+ * sample p is sum_x K_p(x) X(x), K_p being its two cut-off boxes composed;
+ * X is not known, but its reduced copy is, so X is rebuilt from it by linear
+ * interpolation between reduced pixel centres (replicated at the borders)
+ * and K_p is folded onto the reduced pixels. Output i then is
+ * sum_k w[i][k] R[first[i] + k] with k < count[i].
+ */
+struct taps {
+	size_t first[DCT_N];
+	size_t count[DCT_N];
+	size_t stride;
+	float *w;
+};
+
+static hg_status reduced_taps(hg_pdq_hasher *h, size_t n, size_t full, unsigned num,
+			      unsigned denom, float **scratch, size_t *cap, struct taps *t)
+{
+	const long W = jarosz_window(full), half = (W + 2) / 2;
+	const long back = W - half, fwd = half - 1; /* box window [i-back, i+fwd] */
+	const long last = (long)full - 1;
+	const double scale = (double)num / (double)denom;
+	/* K_p spans [p - 2 back, p + 2 fwd]; that folds onto this many reduced pixels */
+	t->stride = (size_t)((double)(2 * W) * scale) + 4;
+	if (t->stride * DCT_N > *cap) {
+		if (grow(scratch, t->stride * DCT_N))
+			return HG_ERR_NOMEM;
+		*cap = t->stride * DCT_N;
+	}
+	const size_t kn = (size_t)(4 * W + 4);
+	if (kn > h->kern_cap) {
+		if (grow(&h->kern, kn))
+			return HG_ERR_NOMEM;
+		h->kern_cap = kn;
+	}
+	float *kern = h->kern; /* K_p over x = x0 .. x1, as a difference array first */
+	t->w = *scratch;
+	size_t pos[DCT_N];
+	decimation_grid(full, pos);
+	for (int i = 0; i < DCT_N; i++) {
+		const long p = (long)pos[i];
+		const long x0 = p - 2 * back < 0 ? 0 : p - 2 * back;
+		const long x1 = p + 2 * fwd > last ? last : p + 2 * fwd;
+		memset(kern, 0, (size_t)(x1 - x0 + 2) * sizeof(float));
+		const long m0 = p - back < 0 ? 0 : p - back, m1 = p + fwd > last ? last : p + fwd;
+		for (long m = m0; m <= m1; m++) {
+			const long a0 = m - back < 0 ? 0 : m - back;
+			const long a1 = m + fwd > last ? last : m + fwd;
+			const float v = 1.0f / (float)(m1 - m0 + 1) / (float)(a1 - a0 + 1);
+			kern[a0 - x0] += v;
+			kern[a1 + 1 - x0] -= v;
+		}
+		const double u0 = ((double)x0 + 0.5) * scale - 0.5, u1 = ((double)x1 + 0.5) * scale - 0.5;
+		long k0 = (long)floor(u0), k1 = (long)floor(u1) + 1;
+		if (k0 < 0)
+			k0 = 0;
+		if (k1 > (long)n - 1)
+			k1 = (long)n - 1;
+		float *w = t->w + (size_t)i * t->stride;
+		memset(w, 0, t->stride * sizeof(float));
+		float run = 0;
+		for (long x = x0; x <= x1; x++) {
+			run += kern[x - x0];
+			double u = ((double)x + 0.5) * scale - 0.5;
+			long k = (long)floor(u);
+			double f = u - (double)k;
+			long ka = k < k0 ? k0 : (k > k1 ? k1 : k);
+			long kb = k + 1 < k0 ? k0 : (k + 1 > k1 ? k1 : k + 1);
+			w[ka - k0] += (float)(run * (1.0 - f));
+			w[kb - k0] += (float)(run * f);
+		}
+		t->first[i] = (size_t)k0;
+		t->count[i] = (size_t)(k1 - k0 + 1);
+	}
+	return HG_OK;
+}
+
+/* The 64x64 of the reduced luma in buf_a (width x height, row stride
+ * round_up8(width)): rows filtered first into narrow_a (height x 64), then
+ * columns. */
+static hg_status reduced_to_64(hg_pdq_hasher *h, size_t width, size_t height,
+			       const hg_pdq_reduction *red, float out64[DCT_N][DCT_N])
+{
+	struct taps tx, ty;
+	if (reduced_taps(h, width, red->full_width, red->num, red->denom, &h->taps_x,
+			 &h->taps_x_cap, &tx) ||
+	    reduced_taps(h, height, red->full_height, red->num, red->denom, &h->taps_y,
+			 &h->taps_y_cap, &ty))
+		return HG_ERR_NOMEM;
+	const size_t stride = round_up8(width);
+	for (size_t y = 0; y < height; y++) {
+		const float *row = h->buf_a + y * stride;
+		float *dst = h->narrow_a + y * DCT_N;
+		for (int j = 0; j < DCT_N; j++) {
+			const float *w = tx.w + (size_t)j * tx.stride;
+			const float *src = row + tx.first[j];
+			float acc = 0;
+			for (size_t k = 0; k < tx.count[j]; k++)
+				acc += w[k] * src[k];
+			dst[j] = acc;
+		}
+	}
+	for (int i = 0; i < DCT_N; i++) {
+		const float *w = ty.w + (size_t)i * ty.stride;
+		for (int j = 0; j < DCT_N; j++)
+			out64[i][j] = 0;
+		for (size_t k = 0; k < ty.count[i]; k++) {
+			const float *src = h->narrow_a + (ty.first[i] + k) * DCT_N;
+			for (int j = 0; j < DCT_N; j++)
+				out64[i][j] += w[k] * src[j];
+		}
+	}
+	return HG_OK;
+}
+
+/* The reduced side libjpeg-turbo's scaling gives: ceil(full * num / denom). */
+static size_t reduced_side(size_t full, unsigned num, unsigned denom)
+{
+	return (size_t)(((uint64_t)full * num + denom - 1) / denom);
+}
+
+hg_status hg_pdq_hash_reduced(hg_pdq_hasher *h, const uint8_t *pixels, size_t width,
+			      size_t height, size_t stride, int channels,
+			      const hg_pdq_reduction *red, unsigned flags, hg_pdq_result *res)
+{
+	size_t w, hgt;
+	if (!res)
+		return HG_ERR_INVALID_ARG;
+	memset(res, 0, sizeof *res);
+	if (!red || (flags & HG_PDQ_COMPAT_CLI) || red->num == 0 || red->num > red->denom ||
+	    red->full_width > ((uint64_t)1 << 32) || red->full_height > ((uint64_t)1 << 32) ||
+	    reduced_side(red->full_width, red->num, red->denom) != width ||
+	    reduced_side(red->full_height, red->num, red->denom) != height)
+		return HG_ERR_INVALID_ARG;
+	if (red->num == red->denom)
+		return hg_pdq_hash_pixels(h, pixels, width, height, stride, channels, flags, res);
+	hg_status st = load_pixels(h, pixels, width, height, stride, channels, flags, &w, &hgt);
+	if (st)
+		return st;
+	float a[DCT_N][DCT_N];
+	st = reduced_to_64(h, w, hgt, red, a);
+	if (st)
+		return st;
+	finish_64(h, a, flags, res);
 	return HG_OK;
 }
 

@@ -14,10 +14,17 @@
 #include <stdint.h>
 
 #include "hashgate/image.h"
+#include "hashgate/pdq.h"
 
 struct hg_decoder {
 	hg_limits limits;
 	char errmsg[256];
+	/* Fast-hash option (hg__decode_reduced): when non-zero, a codec that can
+	 * decode at reduced scale may return grey pixels at a smaller size whose
+	 * sides stay >= min_side, and then records the original size and the
+	 * scale in `reduction`. Codecs that cannot ignore it and decode in full. */
+	size_t min_side;
+	hg_pdq_reduction reduction;
 };
 
 typedef struct hg_codec {
@@ -40,6 +47,12 @@ hg_status hg__dec_check_size(hg_decoder *dec, uint64_t width, uint64_t height);
 /* Allocates out->pixels for width x height x channels (tightly packed). */
 hg_status hg__image_alloc(hg_decoder *dec, hg_image *out, size_t width, size_t height,
 			  int channels, hg_format format);
+
+/* hg_decode() for the fast hash mode: sets dec->min_side for one decode
+ * (see struct hg_decoder) and reports in *red how the pixels relate to the
+ * image's own size (1/1 when the codec decoded in full). */
+hg_status hg__decode_reduced(hg_decoder *dec, const void *data, size_t len, size_t min_side,
+			     hg_image *out, hg_pdq_reduction *red);
 
 /* The codecs. Each lives in src/media/<format>.c. */
 extern const hg_codec hg__codec_jpeg;

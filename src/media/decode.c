@@ -235,3 +235,18 @@ hg_status hg_decode(hg_decoder *dec, const void *data, size_t len, hg_image *out
 		collapse_grey(out);
 	return st;
 }
+
+hg_status hg__decode_reduced(hg_decoder *dec, const void *data, size_t len, size_t min_side,
+			     hg_image *out, hg_pdq_reduction *red)
+{
+	if (!dec || !red)
+		return HG_ERR_INVALID_ARG;
+	dec->min_side = min_side;
+	memset(&dec->reduction, 0, sizeof dec->reduction);
+	hg_status st = hg_decode(dec, data, len, out);
+	dec->min_side = 0;
+	*red = dec->reduction;
+	if (red->num == 0)
+		*red = (hg_pdq_reduction){out->width, out->height, 1, 1};
+	return st;
+}

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "media/codec.h"
+
 struct hg_hasher {
 	hg_decoder *dec;
 	hg_pdq_hasher *pdq;
@@ -86,18 +88,33 @@ hg_status hg_hash_bytes(hg_hasher *h, const void *data, size_t len, unsigned fla
 	if (!h)
 		return HG_ERR_INVALID_ARG;
 	h->errmsg[0] = '\0';
-	if (flags & ~(unsigned)(HG_HASH_DIHEDRAL | HG_HASH_COMPAT_CLI | HG_HASH_DIGESTS))
+	if (flags & ~(unsigned)(HG_HASH_DIHEDRAL | HG_HASH_COMPAT_CLI | HG_HASH_DIGESTS |
+				HG_HASH_FAST))
 		return fail(h, HG_ERR_INVALID_ARG, "unknown hash flags");
+	if ((flags & HG_HASH_FAST) && (flags & HG_HASH_COMPAT_CLI))
+		return fail(h, HG_ERR_INVALID_ARG, "fast mode has no CLI-compatible family");
 	hg_image img;
-	hg_status st = hg_decode(h->dec, data, len, &img);
+	hg_pdq_reduction red = {0, 0, 1, 1};
+	hg_status st = (flags & HG_HASH_FAST)
+			       ? hg__decode_reduced(h->dec, data, len, HG_HASH_FAST_MIN_SIDE, &img,
+						    &red)
+			       : hg_decode(h->dec, data, len, &img);
 	if (st)
 		return fail(h, st, hg_decoder_errmsg(h->dec));
-	st = hg_pdq_hash_pixels(h->pdq, img.pixels, img.width, img.height, img.stride,
-				img.channels, flags & (HG_PDQ_DIHEDRAL | HG_PDQ_COMPAT_CLI),
-				&out->pdq);
+	if (!(flags & HG_HASH_FAST)) {
+		red.full_width = img.width;
+		red.full_height = img.height;
+	}
+	if (flags & HG_HASH_FAST)
+		st = hg_pdq_hash_reduced(h->pdq, img.pixels, img.width, img.height, img.stride,
+					 img.channels, &red, flags & HG_PDQ_DIHEDRAL, &out->pdq);
+	else
+		st = hg_pdq_hash_pixels(h->pdq, img.pixels, img.width, img.height, img.stride,
+					img.channels, flags & (HG_PDQ_DIHEDRAL | HG_PDQ_COMPAT_CLI),
+					&out->pdq);
 	out->format = img.format;
-	out->width = img.width;
-	out->height = img.height;
+	out->width = red.full_width;
+	out->height = red.full_height;
 	hg_image_release(&img);
 	if (st)
 		return fail(h, st, NULL);

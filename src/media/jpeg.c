@@ -3,6 +3,12 @@
  * give Meta's reference: islow IDCT, fancy upsampling, grey stays grey,
  * CMYK/YCCK converted to RGB the way ImageMagick does.
  *
+ * Fast hash mode (dec->min_side set, see codec.h): the DCT scaling decodes
+ * at the smallest M/8 that keeps both sides >= min_side, luma only (YCbCr and
+ * grey files), and a progressive file at 1/8 is read only up to its first
+ * scan with the luma DC (buffered-image mode): what is needed for 1/8 scale.
+ * Damage after that scan therefore goes unnoticed in fast mode.
+ *
  * Hostile input: libjpeg errors longjmp back here; "premature end of data"
  * (which libjpeg papers over with grey) is a truncation error, not a hash of
  * half a picture; progressive files are capped in scans so a crafted file
@@ -108,6 +114,30 @@ static void cmyk_to_rgb(const uint8_t *src, uint8_t *dst, size_t n)
 	}
 }
 
+/* Fast mode: the smallest scale M/8 whose output keeps both sides >=
+ * min_side (libjpeg rounds the scaled size up). */
+static unsigned reduced_scale(const struct jpeg_decompress_struct *cinfo, size_t min_side)
+{
+	for (unsigned m = 1; m < 8; m++) {
+		size_t w = ((size_t)cinfo->image_width * m + 7) / 8;
+		size_t h = ((size_t)cinfo->image_height * m + 7) / 8;
+		if (w >= min_side && h >= min_side)
+			return m;
+	}
+	return 8;
+}
+
+/* Buffered-image mode: reads on until the scan that carries the luma DC
+ * (component 0, coefficient 0) has started; usually that is the first. */
+static void await_luma_dc(struct jpeg_decompress_struct *cinfo)
+{
+	while (cinfo->coef_bits[0][0] < 0) {
+		int r = jpeg_consume_input(cinfo);
+		if (r == JPEG_REACHED_EOI || r == JPEG_SUSPENDED)
+			break;
+	}
+}
+
 static hg_status jpeg_decode(hg_decoder *dec, const uint8_t *data, size_t len, hg_image *out)
 {
 	struct jpeg_decompress_struct cinfo;
@@ -128,7 +158,9 @@ static hg_status jpeg_decode(hg_decoder *dec, const uint8_t *data, size_t len, h
 	}
 	const int cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
 	int channels = 3;
-	if (cinfo.jpeg_color_space == JCS_GRAYSCALE) {
+	const int reduced = dec->min_side != 0;
+	if (cinfo.jpeg_color_space == JCS_GRAYSCALE ||
+	    (reduced && cinfo.jpeg_color_space == JCS_YCbCr)) {
 		cinfo.out_color_space = JCS_GRAYSCALE;
 		channels = 1;
 	} else if (cmyk) {
@@ -137,7 +169,21 @@ static hg_status jpeg_decode(hg_decoder *dec, const uint8_t *data, size_t len, h
 		cinfo.out_color_space = JCS_RGB;
 	}
 	cinfo.dct_method = JDCT_ISLOW;
+	int dc_only = 0;
+	if (reduced) {
+		cinfo.scale_num = reduced_scale(&cinfo, dec->min_side);
+		cinfo.scale_denom = 8;
+		dc_only = cinfo.scale_num == 1 && cinfo.progressive_mode && channels == 1;
+		cinfo.buffered_image = dc_only ? TRUE : FALSE;
+		cinfo.do_block_smoothing = FALSE; /* 1/8 scale ignores AC anyway */
+		dec->reduction = (hg_pdq_reduction){cinfo.image_width, cinfo.image_height,
+						    cinfo.scale_num, cinfo.scale_denom};
+	}
 	jpeg_start_decompress(&cinfo);
+	if (dc_only) {
+		await_luma_dc(&cinfo);
+		jpeg_start_output(&cinfo, cinfo.input_scan_number);
+	}
 	st = hg__image_alloc(dec, out, cinfo.output_width, cinfo.output_height, channels,
 			     HG_FORMAT_JPEG);
 	if (st == HG_OK && cmyk) {
@@ -158,7 +204,7 @@ static hg_status jpeg_decode(hg_decoder *dec, const uint8_t *data, size_t len, h
 		if (err.truncated)
 			break;
 	}
-	if (!err.truncated)
+	if (!err.truncated && !dc_only) /* dc_only leaves the later scans unread */
 		jpeg_finish_decompress(&cinfo);
 	jpeg_destroy_decompress(&cinfo);
 	free(cmyk_row);
