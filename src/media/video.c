@@ -394,6 +394,12 @@ static int64_t src_seek(void *opaque, int64_t offset, int whence)
 	return to;
 }
 
+/* An error once every byte has been read means the file stops early. */
+static hg_status broken(const struct source *src)
+{
+	return src->pos >= src->size ? HG_ERR_TRUNCATED : HG_ERR_CORRUPT;
+}
+
 /* Decoders hashgate opens; anything else is HG_ERR_UNSUPPORTED. */
 static int allowed_decoder(const char *name)
 {
@@ -477,8 +483,7 @@ static hg_status av_open(struct run *r, struct source *src, hg_video_format form
 			    hg_video_format_name(format));
 	int err = avformat_open_input(&a->fmt, NULL, ifmt, NULL);
 	if (err < 0)
-		return fail(h, src->pos >= src->size ? HG_ERR_TRUNCATED : HG_ERR_CORRUPT,
-			    "cannot read the %s container: %s", hg_video_format_name(format),
+		return fail(h, broken(src), "cannot read the %s container: %s", hg_video_format_name(format),
 			    av_err(err, eb, sizeof eb));
 	err = avformat_find_stream_info(a->fmt, NULL);
 	if (err < 0)
@@ -596,7 +601,7 @@ static hg_status av_run(struct run *r, struct source *src, hg_video_format forma
 		if (a.pkt->stream_index == a.stream) {
 			int sent = avcodec_send_packet(a.dec, a.pkt);
 			if (sent < 0)
-				st = fail(r->h, HG_ERR_CORRUPT,
+				st = fail(r->h, broken(src),
 					  "the decoder rejected the packet after frame %llu: %s",
 					  (unsigned long long)r->out->frames_decoded,
 					  av_err(sent, eb, sizeof eb));
@@ -606,8 +611,7 @@ static hg_status av_run(struct run *r, struct source *src, hg_video_format forma
 		av_packet_unref(a.pkt);
 	}
 	if (!st && err != AVERROR_EOF)
-		st = fail(r->h, src->pos >= src->size ? HG_ERR_TRUNCATED : HG_ERR_CORRUPT,
-			  "reading the %s container failed after frame %llu: %s",
+		st = fail(r->h, broken(src), "reading the %s container failed after frame %llu: %s",
 			  hg_video_format_name(format), (unsigned long long)r->out->frames_decoded,
 			  av_err(err, eb, sizeof eb));
 	if (!st && avcodec_send_packet(a.dec, NULL) >= 0)
