@@ -12,5 +12,6 @@
 #include "hashgate/hash.h"
 #include "hashgate/vpdq.h"
 #include "hashgate/video.h"
+#include "hashgate/index.h"
 
 #endif

@@ -1,0 +1,1052 @@
+/*
+ * index.c — hg_index: exact radius search over PDQ hashes (see index.h for
+ * the picture, the exactness argument and the concurrency contract).
+ *
+ * A query runs in stages over all its hashes (the 8 dihedral variants) at
+ * once, so the memory system always has many independent misses in flight:
+ *   A. every probe key of every table of every variant is generated and its
+ *      CSR offset prefetched;
+ *   B. offsets are read into (table, range) pairs, prefetching the slots;
+ *   C. slots are read into candidates, prefetching the hashes;
+ *   D. candidates are verified with the full 256-bit distance.
+ * Between B and C it knows how many candidates it would verify; if that
+ * costs more than a brute-force scan (a flood of near-duplicates), it scans
+ * instead — so the worst case is bounded by one scan plus the probes.
+ *
+ * Readers pin a version with an RCU-style pair of counters; writers swap
+ * versions and wait for the pinned ones to drain before freeing.
+ */
+#include "core/index_internal.h"
+
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/hamming.h"
+
+/* Cost model, in nanoseconds, measured by bench/bench_index.c on an AMD
+ * EPYC (Zen 4) with the list far bigger than the caches: a probe costs
+ * about one cache miss (the offsets), a candidate about one more (its
+ * hash); a scan costs the kernel's time per list hash for all variants. */
+#define COST_PROBE 4.0
+#define COST_CAND 6.0
+
+static double scan_cost_per_hash(int nq)
+{
+	switch (hg__scan_best()) {
+	case HG_SCAN_AVX512:
+		return 2.0; /* all 8 variants in one register */
+	case HG_SCAN_AVX2:
+		return nq > 4 ? 8.4 : 4.2;
+	case HG_SCAN_POPCNT:
+		return 1.3 * nq;
+	default:
+		return 8.4 * nq;
+	}
+}
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static void *grow(void *p, size_t *cap, size_t need, size_t elem)
+{
+	if (need == 0)
+		need = 1; /* a NULL result always means out of memory */
+	if (need <= *cap)
+		return p;
+	size_t c = *cap ? *cap : 64;
+	while (c < need)
+		c *= 2;
+	void *q = realloc(p, c * elem);
+	if (q)
+		*cap = c;
+	return q;
+}
+
+static inline uint32_t substr(const hg_pdq *h, unsigned start, unsigned bits)
+{
+	unsigned w = start >> 6, o = start & 63;
+	uint64_t x = h->w[w] >> o;
+	if (o + bits > 64 && w < 3)
+		x |= h->w[w + 1] << (64 - o);
+	return (uint32_t)(x & ((UINT64_C(1) << bits) - 1));
+}
+
+static inline uint8_t load_tomb(const uint8_t *t)
+{
+	return __atomic_load_n(t, __ATOMIC_ACQUIRE);
+}
+
+static inline void store_tomb(uint8_t *t, uint8_t v)
+{
+	__atomic_store_n(t, v, __ATOMIC_RELEASE);
+}
+
+static inline uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= UINT64_C(0xbf58476d1ce4e5b9);
+	x ^= x >> 27;
+	x *= UINT64_C(0x94d049bb133111eb);
+	return x ^ (x >> 31);
+}
+
+static size_t align_up(size_t x)
+{
+	return (x + HG_ALIGN - 1) & ~(size_t)(HG_ALIGN - 1);
+}
+
+/* ---- options and layout ------------------------------------------------- */
+
+static unsigned auto_bits(size_t n)
+{
+	unsigned b = 16;
+	/* about log2(n): buckets then hold ~1 entry, which balances probes
+	 * against candidates (Norouzi et al.); bench_index measured 23 best at
+	 * 10M, 20-21 at 1M. */
+	while (b < 23 && (UINT64_C(1) << (b + 1)) <= (uint64_t)n)
+		b++;
+	return b;
+}
+
+static hg_status resolve_options(const hg_index_options *in, size_t n, hg_index_options *out)
+{
+	hg_index_options o = {0};
+	if (in)
+		o = *in;
+	if (o.bits == 0)
+		o.bits = auto_bits(n);
+	if (o.bits < HG_INDEX_MIN_BITS || o.bits > HG_INDEX_MAX_BITS)
+		return HG_ERR_INVALID_ARG;
+	if (o.tables == 0)
+		o.tables = 256 / o.bits;
+	if (o.tables > HG_INDEX_MAX_TABLES || o.tables * o.bits > 256)
+		return HG_ERR_INVALID_ARG;
+	if (o.delta_capacity == 0)
+		o.delta_capacity = 65536;
+	*out = o;
+	return HG_OK;
+}
+
+void hg__base_layout(size_t n, unsigned m, unsigned bits, struct hg_base_layout *L)
+{
+	size_t at = 0;
+	L->hashes = at;
+	at = align_up(at + n * sizeof(hg_pdq));
+	L->ids = at;
+	at = align_up(at + n * sizeof(uint64_t));
+	L->tomb = at;
+	at = align_up(at + n);
+	for (unsigned t = 0; t < m; t++) {
+		L->off[t] = at;
+		at = align_up(at + (((size_t)1 << bits) + 1) * sizeof(uint32_t));
+		L->slots[t] = at;
+		at = align_up(at + n * sizeof(uint32_t));
+	}
+	L->total = at;
+}
+
+void hg__base_free(struct hg_base *b)
+{
+	if (!b)
+		return;
+	free(b->block);
+	free(b->tomb_heap);
+	if (b->release)
+		b->release(b->release_ctx);
+	free(b);
+}
+
+/* Builds the CSR tables over `n` hashes already copied into the block. */
+static void build_tables(struct hg_base *b, uint8_t *block, const struct hg_base_layout *L)
+{
+	const size_t nkeys = (size_t)1 << b->bits;
+	for (unsigned t = 0; t < b->m; t++) {
+		uint32_t *off = (uint32_t *)(block + L->off[t]);
+		uint32_t *slots = (uint32_t *)(block + L->slots[t]);
+		const unsigned start = t * b->bits;
+		memset(off, 0, (nkeys + 1) * sizeof *off);
+		for (size_t i = 0; i < b->n; i++)
+			off[substr(&b->hashes[i], start, b->bits)]++;
+		uint32_t sum = 0;
+		for (size_t k = 0; k < nkeys; k++) {
+			uint32_t c = off[k];
+			off[k] = sum;
+			sum += c;
+		}
+		/* off[k] is used as key k's cursor, ending at key k+1's start;
+		 * shifting by one restores the starts. */
+		for (size_t i = 0; i < b->n; i++)
+			slots[off[substr(&b->hashes[i], start, b->bits)]++] = (uint32_t)i;
+		memmove(off + 1, off, nkeys * sizeof *off);
+		off[0] = 0;
+	}
+}
+
+/* A base over copies of hashes[0..n) and ids[0..n), all live. */
+static hg_status base_build(const hg_index_options *o, const hg_pdq *hashes, const uint64_t *ids,
+			    size_t n, struct hg_base **out)
+{
+	*out = NULL;
+	if (n > HG_INDEX_MAX_ENTRIES)
+		return HG_ERR_TOO_LARGE;
+	struct hg_base *b = calloc(1, sizeof *b);
+	if (!b)
+		return HG_ERR_NOMEM;
+	struct hg_base_layout L;
+	hg__base_layout(n, o->tables, o->bits, &L);
+	uint8_t *block = aligned_alloc(HG_ALIGN, L.total);
+	if (!block) {
+		free(b);
+		return HG_ERR_NOMEM;
+	}
+	b->n = n;
+	b->m = o->tables;
+	b->bits = o->bits;
+	b->block = block;
+	b->bytes = L.total + sizeof *b;
+	if (n) {
+		memcpy(block + L.hashes, hashes, n * sizeof *hashes);
+		memcpy(block + L.ids, ids, n * sizeof *ids);
+	}
+	memset(block + L.tomb, 0, n);
+	b->hashes = (const hg_pdq *)(block + L.hashes);
+	b->ids = (const uint64_t *)(block + L.ids);
+	b->tomb = block + L.tomb;
+	for (unsigned t = 0; t < b->m; t++) {
+		b->off[t] = (const uint32_t *)(block + L.off[t]);
+		b->slots[t] = (const uint32_t *)(block + L.slots[t]);
+	}
+	build_tables(b, block, &L);
+	*out = b;
+	return HG_OK;
+}
+
+static hg_status delta_new(size_t cap, struct hg_delta **out)
+{
+	struct hg_delta *d = calloc(1, sizeof *d);
+	if (!d)
+		return HG_ERR_NOMEM;
+	d->cap = cap;
+	d->hashes = aligned_alloc(HG_ALIGN, align_up(cap * sizeof *d->hashes));
+	d->ids = malloc(cap * sizeof *d->ids);
+	d->tomb = calloc(cap, 1);
+	if (!d->hashes || !d->ids || !d->tomb) {
+		free(d->hashes);
+		free(d->ids);
+		free(d->tomb);
+		free(d);
+		return HG_ERR_NOMEM;
+	}
+	atomic_init(&d->n, 0);
+	*out = d;
+	return HG_OK;
+}
+
+static void delta_free(struct hg_delta *d)
+{
+	if (!d)
+		return;
+	free(d->hashes);
+	free(d->ids);
+	free(d->tomb);
+	free(d);
+}
+
+/* ---- id map (writers only) ----------------------------------------------- */
+
+#define MAP_EMPTY UINT32_MAX
+
+static uint64_t slot_id(const struct hg_version *v, uint32_t slot)
+{
+	if (slot < v->base->n)
+		return v->base->ids[slot];
+	return v->delta->ids[slot - v->base->n];
+}
+
+static hg_status map_alloc(size_t entries, uint32_t **map, size_t *mask)
+{
+	size_t cap = 1024;
+	while (cap / 4 * 3 < entries + 1)
+		cap *= 2;
+	uint32_t *m = malloc(cap * sizeof *m);
+	if (!m)
+		return HG_ERR_NOMEM;
+	memset(m, 0xff, cap * sizeof *m);
+	*map = m;
+	*mask = cap - 1;
+	return HG_OK;
+}
+
+/* Position of `id` in the map, or of the empty cell where it would go. */
+static size_t map_find(const uint32_t *map, size_t mask, const struct hg_version *v, uint64_t id)
+{
+	size_t i = (size_t)mix64(id) & mask;
+	while (map[i] != MAP_EMPTY && slot_id(v, map[i]) != id)
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* Backward-shift deletion keeps linear probing tombstone-free. */
+static void map_delete_at(uint32_t *map, size_t mask, const struct hg_version *v, size_t i)
+{
+	size_t j = i;
+	for (;;) {
+		map[i] = MAP_EMPTY;
+		for (;;) {
+			j = (j + 1) & mask;
+			if (map[j] == MAP_EMPTY)
+				return;
+			size_t home = (size_t)mix64(slot_id(v, map[j])) & mask;
+			/* move j back to i unless its home lies cyclically in (i, j] */
+			if (i <= j ? (home <= i || home > j) : (home <= i && home > j))
+				break;
+		}
+		map[i] = map[j];
+		i = j;
+	}
+}
+
+static hg_status map_rehash(hg_index *idx, const struct hg_version *v, size_t need)
+{
+	uint32_t *nm;
+	size_t nmask;
+	hg_status st = map_alloc(need, &nm, &nmask);
+	if (st)
+		return st;
+	for (size_t i = 0; i <= idx->map_mask; i++) {
+		if (idx->map[i] == MAP_EMPTY)
+			continue;
+		nm[map_find(nm, nmask, v, slot_id(v, idx->map[i]))] = idx->map[i];
+	}
+	free(idx->map);
+	idx->map = nm;
+	idx->map_mask = nmask;
+	return HG_OK;
+}
+
+/* ---- versions and grace periods ------------------------------------------ */
+
+static struct hg_version *pin(hg_index *idx, unsigned *phase)
+{
+	unsigned p = atomic_load(&idx->phase) & 1;
+	atomic_fetch_add(&idx->readers[p], 1);
+	*phase = p;
+	return atomic_load(&idx->cur);
+}
+
+static void unpin(hg_index *idx, unsigned phase)
+{
+	atomic_fetch_sub(&idx->readers[phase], 1);
+}
+
+/* Waits until no query can still be reading a version that was current
+ * before the caller's swap. Two phase flips: a reader that read the phase
+ * before the previous flip still counts on the other counter. Called with
+ * the writer lock held, so flips never interleave. */
+static void synchronize(hg_index *idx)
+{
+	for (int k = 0; k < 2; k++) {
+		unsigned p = atomic_load(&idx->phase) & 1;
+		atomic_store(&idx->phase, p ^ 1);
+		while (atomic_load(&idx->readers[p]) != 0)
+			sched_yield();
+	}
+}
+
+static hg_status publish(hg_index *idx, struct hg_base *base, struct hg_delta *delta,
+			 struct hg_version **old)
+{
+	struct hg_version *v = malloc(sizeof *v);
+	if (!v)
+		return HG_ERR_NOMEM;
+	v->base = base;
+	v->delta = delta;
+	*old = atomic_exchange(&idx->cur, v);
+	synchronize(idx);
+	return HG_OK;
+}
+
+/* ---- construction ------------------------------------------------------- */
+
+static hg_status index_alloc(const hg_index_options *o, hg_index **out)
+{
+	hg_index *idx = calloc(1, sizeof *idx);
+	if (!idx)
+		return HG_ERR_NOMEM;
+	idx->opt = *o;
+	atomic_init(&idx->cur, NULL);
+	atomic_init(&idx->phase, 0);
+	atomic_init(&idx->readers[0], 0);
+	atomic_init(&idx->readers[1], 0);
+	pthread_mutex_init(&idx->wlock, NULL);
+	pthread_mutex_init(&idx->compact, NULL);
+	*out = idx;
+	return HG_OK;
+}
+
+hg_status hg__index_assemble(const hg_index_options *opt, struct hg_base *base,
+			     const hg_pdq *dhashes, const uint64_t *dids, const uint8_t *dtomb,
+			     size_t delta_n, hg_index **out)
+{
+	*out = NULL;
+	hg_index_options o;
+	hg_status st = resolve_options(opt, base->n, &o);
+	if (st) {
+		hg__base_free(base);
+		return st;
+	}
+	if (opt) {
+		o.bits = opt->bits; /* later compactions choose again unless fixed */
+		o.tables = opt->tables;
+	} else {
+		o.bits = o.tables = 0;
+	}
+	if (base->n + delta_n > HG_INDEX_MAX_ENTRIES) {
+		hg__base_free(base);
+		return HG_ERR_TOO_LARGE;
+	}
+	hg_index *idx = NULL;
+	struct hg_delta *d = NULL;
+	struct hg_version *v = malloc(sizeof *v);
+	size_t dcap = o.delta_capacity > delta_n * 2 ? o.delta_capacity : delta_n * 2;
+	if (!v || (st = index_alloc(&o, &idx)) != HG_OK || (st = delta_new(dcap, &d)) != HG_OK)
+		goto fail;
+	v->base = base;
+	v->delta = d;
+	if (delta_n) {
+		memcpy(d->hashes, dhashes, delta_n * sizeof *dhashes);
+		memcpy(d->ids, dids, delta_n * sizeof *dids);
+		if (dtomb)
+			memcpy(d->tomb, dtomb, delta_n);
+		atomic_store(&d->n, delta_n);
+	}
+	atomic_store(&idx->cur, v);
+	if ((st = map_alloc(base->n + dcap, &idx->map, &idx->map_mask)) != HG_OK) {
+		hg_index_free(idx); /* frees v, base and d */
+		return st;
+	}
+	base->removed = 0;
+	for (size_t i = 0; i < base->n + delta_n; i++) {
+		uint32_t slot = (uint32_t)i;
+		int dead = i < base->n ? base->tomb[i] : d->tomb[i - base->n];
+		if (dead) {
+			if (i < base->n)
+				base->removed++;
+			else
+				d->removed++;
+			continue;
+		}
+		size_t at = map_find(idx->map, idx->map_mask, v, slot_id(v, slot));
+		if (idx->map[at] != MAP_EMPTY) {
+			hg_index_free(idx);
+			return HG_ERR_EXISTS;
+		}
+		idx->map[at] = slot;
+		idx->map_count++;
+	}
+	*out = idx;
+	return HG_OK;
+fail:
+	if (idx) {
+		pthread_mutex_destroy(&idx->wlock);
+		pthread_mutex_destroy(&idx->compact);
+		free(idx);
+	}
+	free(v);
+	delta_free(d);
+	hg__base_free(base);
+	return st ? st : HG_ERR_NOMEM;
+}
+
+hg_status hg_index_new(const hg_index_options *opt, hg_index **out)
+{
+	return hg_index_build(opt, NULL, NULL, 0, out);
+}
+
+hg_status hg_index_build(const hg_index_options *opt, const hg_pdq *hashes, const uint64_t *ids,
+			 size_t n, hg_index **out)
+{
+	if (!out)
+		return HG_ERR_INVALID_ARG;
+	*out = NULL;
+	if (n && (!hashes || !ids))
+		return HG_ERR_INVALID_ARG;
+	if (n > HG_INDEX_MAX_ENTRIES)
+		return HG_ERR_TOO_LARGE;
+	hg_index_options o;
+	hg_status st = resolve_options(opt, n, &o);
+	if (st)
+		return st;
+	struct hg_base *b;
+	if ((st = base_build(&o, hashes, ids, n, &b)) != HG_OK)
+		return st;
+	return hg__index_assemble(opt, b, NULL, NULL, NULL, 0, out);
+}
+
+void hg_index_free(hg_index *idx)
+{
+	if (!idx)
+		return;
+	struct hg_version *v = atomic_load(&idx->cur);
+	if (v) {
+		hg__base_free(v->base);
+		delta_free(v->delta);
+		free(v);
+	}
+	free(idx->map);
+	free(idx->pending);
+	pthread_mutex_destroy(&idx->wlock);
+	pthread_mutex_destroy(&idx->compact);
+	free(idx);
+}
+
+/* ---- add / remove -------------------------------------------------------- */
+
+/* Replaces a full delta by one twice its size (same slots). */
+static hg_status delta_grow(hg_index *idx, struct hg_version *v)
+{
+	struct hg_delta *old = v->delta, *d;
+	size_t n = atomic_load(&old->n);
+	hg_status st = delta_new(old->cap * 2, &d);
+	if (st)
+		return st;
+	memcpy(d->hashes, old->hashes, n * sizeof *d->hashes);
+	memcpy(d->ids, old->ids, n * sizeof *d->ids);
+	for (size_t i = 0; i < n; i++)
+		d->tomb[i] = load_tomb(&old->tomb[i]);
+	d->removed = old->removed;
+	atomic_store(&d->n, n);
+	struct hg_version *prev;
+	if ((st = publish(idx, v->base, d, &prev)) != HG_OK) {
+		delta_free(d);
+		return st;
+	}
+	delta_free(old);
+	free(prev);
+	return HG_OK;
+}
+
+hg_status hg_index_add(hg_index *idx, const hg_pdq *hash, uint64_t id)
+{
+	if (!idx || !hash)
+		return HG_ERR_INVALID_ARG;
+	hg_status st = HG_OK;
+	pthread_mutex_lock(&idx->wlock);
+	struct hg_version *v = atomic_load(&idx->cur);
+	size_t at = map_find(idx->map, idx->map_mask, v, id);
+	if (idx->map[at] != MAP_EMPTY) {
+		st = HG_ERR_EXISTS;
+		goto out;
+	}
+	size_t n = atomic_load(&v->delta->n);
+	if (v->base->n + n >= HG_INDEX_MAX_ENTRIES) {
+		st = HG_ERR_TOO_LARGE;
+		goto out;
+	}
+	if ((idx->map_count + 1) > (idx->map_mask + 1) / 4 * 3) {
+		if ((st = map_rehash(idx, v, (idx->map_count + 1) * 2)) != HG_OK)
+			goto out;
+		at = map_find(idx->map, idx->map_mask, v, id);
+	}
+	if (n == v->delta->cap) {
+		if ((st = delta_grow(idx, v)) != HG_OK)
+			goto out;
+		v = atomic_load(&idx->cur);
+	}
+	struct hg_delta *d = v->delta;
+	d->hashes[n] = *hash;
+	d->ids[n] = id;
+	store_tomb(&d->tomb[n], 0);
+	atomic_store_explicit(&d->n, n + 1, memory_order_release);
+	idx->map[at] = (uint32_t)(v->base->n + n);
+	idx->map_count++;
+out:
+	pthread_mutex_unlock(&idx->wlock);
+	return st;
+}
+
+hg_status hg_index_remove(hg_index *idx, uint64_t id)
+{
+	if (!idx)
+		return HG_ERR_INVALID_ARG;
+	hg_status st = HG_OK;
+	pthread_mutex_lock(&idx->wlock);
+	struct hg_version *v = atomic_load(&idx->cur);
+	size_t at = map_find(idx->map, idx->map_mask, v, id);
+	uint32_t slot = idx->map[at];
+	if (slot == MAP_EMPTY) {
+		st = HG_ERR_NOT_FOUND;
+		goto out;
+	}
+	if (slot < v->base->n) {
+		store_tomb(&v->base->tomb[slot], 1);
+		v->base->removed++;
+	} else {
+		store_tomb(&v->delta->tomb[slot - v->base->n], 1);
+		v->delta->removed++;
+	}
+	map_delete_at(idx->map, idx->map_mask, v, at);
+	idx->map_count--;
+	if (idx->compacting) {
+		uint32_t *p = grow(idx->pending, &idx->pending_cap, idx->npending + 1, sizeof *p);
+		if (!p) {
+			/* cannot record it for the compaction in flight: undo */
+			if (slot < v->base->n) {
+				store_tomb(&v->base->tomb[slot], 0);
+				v->base->removed--;
+			} else {
+				store_tomb(&v->delta->tomb[slot - v->base->n], 0);
+				v->delta->removed--;
+			}
+			idx->map[map_find(idx->map, idx->map_mask, v, id)] = slot;
+			idx->map_count++;
+			st = HG_ERR_NOMEM;
+			goto out;
+		}
+		idx->pending = p;
+		idx->pending[idx->npending++] = slot;
+	}
+out:
+	pthread_mutex_unlock(&idx->wlock);
+	return st;
+}
+
+/* ---- compaction ---------------------------------------------------------- */
+
+hg_status hg_index_compact(hg_index *idx)
+{
+	if (!idx)
+		return HG_ERR_INVALID_ARG;
+	pthread_mutex_lock(&idx->compact);
+	hg_status st = HG_OK;
+	hg_pdq *hashes = NULL;
+	uint64_t *ids = NULL;
+	uint32_t *rank = NULL;
+	struct hg_base *nb = NULL;
+	struct hg_delta *nd = NULL;
+	uint32_t *nmap = NULL;
+	size_t nmask = 0;
+
+	/* 1. Freeze what will be rebuilt: the base and the delta's prefix. */
+	pthread_mutex_lock(&idx->wlock);
+	struct hg_version *v = atomic_load(&idx->cur);
+	struct hg_base *ob = v->base;
+	size_t bn = ob->n, n0 = atomic_load(&v->delta->n), total = bn + n0;
+	hashes = malloc((total ? total : 1) * sizeof *hashes);
+	ids = malloc((total ? total : 1) * sizeof *ids);
+	rank = malloc((total ? total : 1) * sizeof *rank);
+	if (!hashes || !ids || !rank) {
+		pthread_mutex_unlock(&idx->wlock);
+		st = HG_ERR_NOMEM;
+		goto out;
+	}
+	size_t live = 0;
+	for (size_t i = 0; i < total; i++) {
+		int dead = i < bn ? load_tomb(&ob->tomb[i]) : load_tomb(&v->delta->tomb[i - bn]);
+		if (dead) {
+			rank[i] = UINT32_MAX;
+			continue;
+		}
+		rank[i] = (uint32_t)live;
+		hashes[live] = i < bn ? ob->hashes[i] : v->delta->hashes[i - bn];
+		ids[live] = i < bn ? ob->ids[i] : v->delta->ids[i - bn];
+		live++;
+	}
+	idx->compacting = 1;
+	idx->npending = 0;
+	pthread_mutex_unlock(&idx->wlock);
+
+	/* 2. Build outside the writer lock: adds and removes carry on. */
+	hg_index_options o = idx->opt;
+	if ((st = resolve_options(&o, live, &o)) == HG_OK)
+		st = base_build(&o, hashes, ids, live, &nb);
+	if (st == HG_OK)
+		st = map_alloc(live + o.delta_capacity, &nmap, &nmask);
+	if (st == HG_OK) {
+		struct hg_version tmp = {nb, NULL};
+		for (size_t i = 0; i < live; i++)
+			nmap[map_find(nmap, nmask, &tmp, ids[i])] = (uint32_t)i;
+	}
+
+	/* 3. Catch up with what happened meanwhile and swap. */
+	pthread_mutex_lock(&idx->wlock);
+	idx->compacting = 0;
+	if (st != HG_OK) {
+		pthread_mutex_unlock(&idx->wlock);
+		goto out;
+	}
+	v = atomic_load(&idx->cur);
+	struct hg_delta *od = v->delta;
+	size_t n1 = atomic_load(&od->n);
+	size_t dcap = idx->opt.delta_capacity;
+	while (dcap < (n1 - n0) * 2)
+		dcap *= 2;
+	if ((st = delta_new(dcap, &nd)) != HG_OK) {
+		pthread_mutex_unlock(&idx->wlock);
+		goto out;
+	}
+	struct hg_version nv = {nb, nd};
+	for (size_t k = 0; k < idx->npending; k++) {
+		uint32_t old = idx->pending[k];
+		if (old < total && rank[old] != UINT32_MAX) {
+			uint32_t s = rank[old];
+			nb->tomb[s] = 1;
+			nb->removed++;
+			size_t at = map_find(nmap, nmask, &nv, nb->ids[s]);
+			if (nmap[at] == s)
+				map_delete_at(nmap, nmask, &nv, at);
+		}
+	}
+	size_t dn = 0;
+	for (size_t j = n0; j < n1; j++) {
+		if (load_tomb(&od->tomb[j]))
+			continue;
+		nd->hashes[dn] = od->hashes[j];
+		nd->ids[dn] = od->ids[j];
+		atomic_store(&nd->n, dn + 1);
+		nmap[map_find(nmap, nmask, &nv, nd->ids[dn])] = (uint32_t)(live + dn);
+		dn++;
+	}
+	struct hg_version *prev;
+	if ((st = publish(idx, nb, nd, &prev)) != HG_OK) {
+		pthread_mutex_unlock(&idx->wlock);
+		goto out;
+	}
+	free(idx->map);
+	idx->map = nmap;
+	idx->map_mask = nmask;
+	idx->map_count = live - nb->removed + dn;
+	nmap = NULL;
+	nb = NULL;
+	nd = NULL;
+	pthread_mutex_unlock(&idx->wlock);
+	hg__base_free(prev->base);
+	delta_free(prev->delta);
+	free(prev);
+out:
+	free(hashes);
+	free(ids);
+	free(rank);
+	free(nmap);
+	hg__base_free(nb);
+	delta_free(nd);
+	pthread_mutex_unlock(&idx->compact);
+	return st;
+}
+
+/* ---- stats --------------------------------------------------------------- */
+
+hg_status hg_index_stats_get(hg_index *idx, hg_index_stats *out)
+{
+	if (!idx || !out)
+		return HG_ERR_INVALID_ARG;
+	pthread_mutex_lock(&idx->wlock);
+	struct hg_version *v = atomic_load(&idx->cur);
+	size_t dn = atomic_load(&v->delta->n);
+	out->base_entries = v->base->n;
+	out->delta_entries = dn;
+	out->removed = v->base->removed + v->delta->removed;
+	out->entries = v->base->n + dn - out->removed;
+	out->bytes = v->base->bytes + v->delta->cap * (sizeof(hg_pdq) + sizeof(uint64_t) + 1) +
+		     (idx->map_mask + 1) * sizeof(uint32_t) + sizeof *idx + sizeof *v->delta;
+	out->tables = v->base->m;
+	out->bits = v->base->bits;
+	pthread_mutex_unlock(&idx->wlock);
+	return HG_OK;
+}
+
+/* ---- queries --------------------------------------------------------------- */
+
+struct probe {
+	uint32_t key;
+	uint8_t table, variant;
+};
+
+struct range {
+	uint32_t lo, hi;
+	uint8_t table, variant;
+};
+
+struct hg_index_results {
+	hg_index_match *m;
+	size_t n, cap;
+	struct probe *probes;
+	size_t probes_cap;
+	struct range *ranges;
+	size_t ranges_cap;
+	struct hg_cand *cands;
+	size_t cands_cap;
+	struct hg_hits hits;
+	int scanned;
+	size_t candidates;
+};
+
+hg_status hg_index_results_new(hg_index_results **out)
+{
+	if (!out)
+		return HG_ERR_INVALID_ARG;
+	*out = calloc(1, sizeof **out);
+	return *out ? HG_OK : HG_ERR_NOMEM;
+}
+
+void hg_index_results_free(hg_index_results *r)
+{
+	if (!r)
+		return;
+	free(r->m);
+	free(r->probes);
+	free(r->ranges);
+	free(r->cands);
+	free(r->hits.v);
+	free(r);
+}
+
+size_t hg_index_results_count(const hg_index_results *r)
+{
+	return r ? r->n : 0;
+}
+
+const hg_index_match *hg_index_results_matches(const hg_index_results *r)
+{
+	return r ? r->m : NULL;
+}
+
+void hg_index_results_plan(const hg_index_results *r, int *scanned, size_t *candidates)
+{
+	if (scanned)
+		*scanned = r ? r->scanned : 0;
+	if (candidates)
+		*candidates = r ? r->candidates : 0;
+}
+
+static size_t binom_le(unsigned n, unsigned s)
+{
+	size_t total = 0, c = 1;
+	for (unsigned k = 0; k <= s && k <= n; k++) {
+		total += c;
+		c = c * (n - k) / (k + 1);
+	}
+	return total;
+}
+
+/* Per-table flip budget: radius = s*m + a -> tables 0..a get s, others s-1
+ * (-1 = the table is not probed). */
+static int table_radius(int radius, unsigned m, unsigned t)
+{
+	int s = radius / (int)m, a = radius % (int)m;
+	return (int)t <= a ? s : s - 1;
+}
+
+#define PREFETCH(p) __builtin_prefetch((p), 0, 0)
+
+static size_t gen_probes(const struct hg_base *b, const hg_pdq *q, int nq, int radius,
+			 struct probe *out)
+{
+	size_t np = 0;
+	const unsigned bits = b->bits;
+	for (int v = 0; v < nq; v++) {
+		for (unsigned t = 0; t < b->m; t++) {
+			int s = table_radius(radius, b->m, t);
+			if (s < 0)
+				continue;
+			const uint32_t *off = b->off[t];
+			uint32_t k0 = substr(&q[v], t * bits, bits);
+#define EMIT(k)                                                                     \
+	do {                                                                        \
+		uint32_t k_ = (k);                                                  \
+		PREFETCH(&off[k_]);                                                 \
+		out[np].key = k_;                                                   \
+		out[np].table = (uint8_t)t;                                         \
+		out[np].variant = (uint8_t)v;                                       \
+		np++;                                                               \
+	} while (0)
+			EMIT(k0);
+			for (unsigned i = 0; s >= 1 && i < bits; i++) {
+				uint32_t k1 = k0 ^ (1u << i);
+				EMIT(k1);
+				for (unsigned j = i + 1; s >= 2 && j < bits; j++) {
+					uint32_t k2 = k1 ^ (1u << j);
+					EMIT(k2);
+					for (unsigned l = j + 1; s >= 3 && l < bits; l++)
+						EMIT(k2 ^ (1u << l));
+				}
+			}
+#undef EMIT
+		}
+	}
+	return np;
+}
+
+static int cmp_hit(const void *a, const void *b)
+{
+	const struct hg_hit *x = a, *y = b;
+	if (x->pos != y->pos)
+		return x->pos < y->pos ? -1 : 1;
+	if (x->dist != y->dist)
+		return x->dist < y->dist ? -1 : 1;
+	return (int)x->variant - (int)y->variant;
+}
+
+static int cmp_match(const void *a, const void *b)
+{
+	const hg_index_match *x = a, *y = b;
+	if (x->distance != y->distance)
+		return x->distance < y->distance ? -1 : 1;
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return 0;
+}
+
+/* Table lookup into r->hits; returns 1 if it gave up for a scan. */
+static int query_tables(const struct hg_base *b, const hg_pdq *q, int nq, int radius,
+			unsigned flags, double scan_cost, hg_index_results *r)
+{
+	size_t per_variant = 0;
+	for (unsigned t = 0; t < b->m; t++) {
+		int s = table_radius(radius, b->m, t);
+		if (s >= 0)
+			per_variant += binom_le(b->bits, (unsigned)s);
+	}
+	size_t nprobes = per_variant * (size_t)nq;
+	struct probe *pr = grow(r->probes, &r->probes_cap, nprobes, sizeof *pr);
+	if (!pr) {
+		r->hits.oom = 1;
+		return 0;
+	}
+	r->probes = pr;
+	nprobes = gen_probes(b, q, nq, radius, pr);
+
+	struct range *rg = grow(r->ranges, &r->ranges_cap, nprobes, sizeof *rg);
+	if (!rg) {
+		r->hits.oom = 1;
+		return 0;
+	}
+	r->ranges = rg;
+	size_t nr = 0, total = 0;
+	for (size_t i = 0; i < nprobes; i++) {
+		const uint32_t *off = b->off[pr[i].table];
+		uint32_t lo = off[pr[i].key], hi = off[pr[i].key + 1];
+		if (lo == hi)
+			continue;
+		PREFETCH(&b->slots[pr[i].table][lo]);
+		rg[nr++] = (struct range){lo, hi, pr[i].table, pr[i].variant};
+		total += hi - lo;
+	}
+	r->candidates = total;
+	/* A flood of near-duplicates (or a skewed list) would make us verify
+	 * more candidates than a scan touches: scan instead. */
+	if (!(flags & HG_INDEX_QUERY_TABLES) && (double)total * COST_CAND > scan_cost)
+		return 1;
+
+	struct hg_cand *c = grow(r->cands, &r->cands_cap, total, sizeof *c);
+	if (!c) {
+		r->hits.oom = 1;
+		return 0;
+	}
+	r->cands = c;
+	size_t nc = 0;
+	for (size_t i = 0; i < nr; i++) {
+		const uint32_t *slots = b->slots[rg[i].table];
+		for (uint32_t k = rg[i].lo; k < rg[i].hi; k++) {
+			uint32_t s = slots[k];
+			PREFETCH(&b->hashes[s]);
+			c[nc].slot = s;
+			c[nc].variant = rg[i].variant;
+			nc++;
+		}
+	}
+	hg__verify(b->hashes, b->tomb, c, nc, q, radius, &r->hits);
+	return 0;
+}
+
+/* Drops hits on removed entries; `tomb` is indexed by pos - first. */
+static void drop_removed(struct hg_hits *h, size_t from, const uint8_t *tomb, uint32_t first)
+{
+	size_t w = from;
+	for (size_t i = from; i < h->n; i++)
+		if (!load_tomb(&tomb[h->v[i].pos - first]))
+			h->v[w++] = h->v[i];
+	h->n = w;
+}
+
+hg_status hg_index_query(hg_index *idx, const hg_pdq *q, int nq, int radius, unsigned flags,
+			 hg_index_results *r)
+{
+	if (r)
+		r->n = 0;
+	if (!idx || !q || !r || nq < 1 || nq > HG_DIH_COUNT || radius < 0 ||
+	    radius > HG_INDEX_MAX_RADIUS ||
+	    (flags & ~(unsigned)(HG_INDEX_QUERY_SCAN | HG_INDEX_QUERY_TABLES)))
+		return HG_ERR_INVALID_ARG;
+	r->hits.n = 0;
+	r->hits.oom = 0;
+	r->scanned = 0;
+	r->candidates = 0;
+
+	unsigned phase;
+	struct hg_version *v = pin(idx, &phase);
+	const struct hg_base *b = v->base;
+	const struct hg_delta *d = v->delta;
+	size_t dn = atomic_load_explicit(&d->n, memory_order_acquire);
+
+	int scan = (flags & HG_INDEX_QUERY_SCAN) != 0;
+	const double scan_cost = (double)b->n * scan_cost_per_hash(nq);
+	int smax = radius / (int)b->m;
+	if (!scan && b->n > 0) {
+		if (smax > HG_INDEX_MAX_PROBE_BITS) {
+			scan = 1;
+		} else if (!(flags & HG_INDEX_QUERY_TABLES)) {
+			/* expected cost: probes plus their expected candidates */
+			double probes = 0;
+			for (unsigned t = 0; t < b->m; t++) {
+				int s = table_radius(radius, b->m, t);
+				if (s >= 0)
+					probes += (double)binom_le(b->bits, (unsigned)s);
+			}
+			probes *= nq;
+			double per_key = (double)b->n / (double)((size_t)1 << b->bits);
+			if (probes * (COST_PROBE + per_key * COST_CAND) > scan_cost)
+				scan = 1;
+		}
+	}
+	if (!scan && b->n > 0)
+		scan = query_tables(b, q, nq, radius, flags, scan_cost, r);
+	if (scan && b->n > 0) {
+		r->hits.n = 0;
+		r->scanned = 1;
+		hg__scan(HG_SCAN_AUTO, b->hashes, b->n, q, nq, radius, 0, &r->hits);
+		drop_removed(&r->hits, 0, b->tomb, 0);
+	}
+	size_t from = r->hits.n;
+	hg__scan(HG_SCAN_AUTO, d->hashes, dn, q, nq, radius, (uint32_t)b->n, &r->hits);
+	drop_removed(&r->hits, from, d->tomb, (uint32_t)b->n);
+
+	hg_status st = HG_OK;
+	if (r->hits.oom) {
+		st = HG_ERR_NOMEM;
+		goto out;
+	}
+	/* Several tables and variants can find one entry: keep its best. */
+	qsort(r->hits.v, r->hits.n, sizeof *r->hits.v, cmp_hit);
+	hg_index_match *m = grow(r->m, &r->cap, r->hits.n, sizeof *m);
+	if (!m && r->hits.n) {
+		st = HG_ERR_NOMEM;
+		goto out;
+	}
+	r->m = m;
+	size_t n = 0;
+	for (size_t i = 0; i < r->hits.n; i++) {
+		const struct hg_hit *h = &r->hits.v[i];
+		if (i && h->pos == r->hits.v[i - 1].pos)
+			continue;
+		m[n].id = h->pos < b->n ? b->ids[h->pos] : d->ids[h->pos - b->n];
+		m[n].distance = h->dist;
+		m[n].variant = h->variant;
+		n++;
+	}
+	qsort(m, n, sizeof *m, cmp_match);
+	r->n = n;
+out:
+	unpin(idx, phase);
+	return st;
+}

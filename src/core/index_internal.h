@@ -1,0 +1,89 @@
+/*
+ * index_internal.h — hg_index's data structures, shared by index.c (build,
+ * query, updates) and index_snapshot.c (serialisation). Not public.
+ *
+ * A base's arrays sit in one block whose layout (base_layout) is also the
+ * snapshot's body, so a snapshot loads by pointing into the buffer.
+ */
+#ifndef HG_CORE_INDEX_INTERNAL_H
+#define HG_CORE_INDEX_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hashgate/index.h"
+
+#define HG_ALIGN 64
+
+/* Byte offsets of a base's sections inside its block (each 64-aligned). */
+struct hg_base_layout {
+	size_t hashes, ids, tomb, off[HG_INDEX_MAX_TABLES], slots[HG_INDEX_MAX_TABLES];
+	size_t total;
+};
+
+/* The immutable part: entries and their tables. Only `tomb` changes. */
+struct hg_base {
+	size_t n;
+	unsigned m, bits;
+	const hg_pdq *hashes;
+	const uint64_t *ids;
+	uint8_t *tomb; /* 1 = removed; written with atomics under the writer lock */
+	const uint32_t *off[HG_INDEX_MAX_TABLES];
+	const uint32_t *slots[HG_INDEX_MAX_TABLES];
+	size_t removed; /* writer-side count */
+	size_t bytes;
+	void *block;          /* heap block (built here), or NULL */
+	uint8_t *tomb_heap;   /* separate tombstones (loaded snapshots) */
+	void (*release)(void *ctx);
+	void *release_ctx;
+};
+
+/* The append-only overlay. Slots [0, n) are published; n only grows. */
+struct hg_delta {
+	size_t cap;
+	_Atomic size_t n;
+	hg_pdq *hashes;
+	uint64_t *ids;
+	uint8_t *tomb;
+	size_t removed;
+};
+
+struct hg_version {
+	struct hg_base *base;
+	struct hg_delta *delta;
+};
+
+struct hg_index {
+	_Atomic(struct hg_version *) cur;
+	atomic_uint phase;
+	atomic_size_t readers[2];
+	pthread_mutex_t wlock;   /* writers */
+	pthread_mutex_t compact; /* one compaction at a time */
+	hg_index_options opt;
+	/* id -> slot (base position, or base n + delta position); writers only */
+	uint32_t *map;
+	size_t map_mask, map_count;
+	/* while a compaction runs: old slots removed since it began */
+	int compacting;
+	uint32_t *pending;
+	size_t npending, pending_cap;
+};
+
+void hg__base_layout(size_t n, unsigned m, unsigned bits, struct hg_base_layout *L);
+
+/* Frees a base (or releases its snapshot buffer). NULL is a no-op. */
+void hg__base_free(struct hg_base *b);
+
+/* An index around an existing base (takes ownership of it, freeing it on
+ * failure) and a delta of `delta_n` entries copied from the arrays given. */
+hg_status hg__index_assemble(const hg_index_options *opt, struct hg_base *base,
+			     const hg_pdq *dhashes, const uint64_t *dids, const uint8_t *dtomb,
+			     size_t delta_n, hg_index **out);
+
+/* 64-bit checksum used by snapshots: four multiply-xor lanes, so any change
+ * to a single 8-byte word always changes the result. */
+uint64_t hg__checksum64(const void *data, size_t len, uint64_t seed);
+
+#endif
