@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs the whole test suite twice: a release build, then a build under
-# AddressSanitizer + UndefinedBehaviorSanitizer. Ends with "N passed, N failed"
-# summed over both runs. Assumes scripts/setup.sh has installed the packages.
+# AddressSanitizer + UndefinedBehaviorSanitizer; then the index concurrency
+# test alone under ThreadSanitizer. Ends with "N passed, N failed" summed
+# over all runs. Assumes scripts/setup.sh has installed the packages.
 set -u
 cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -35,5 +36,21 @@ run_suite() {
 }
 run_suite release build
 run_suite "asan+ubsan" build-asan -DHG_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+# Third stage: only the index concurrency test, under ThreadSanitizer.
+echo "=== tsan build (test_index_concurrency only)"
+if cmake -S . -B build-tsan -G Ninja -DHG_TSAN=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null &&
+	ninja -C build-tsan test_index_concurrency; then
+	if TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+		./build-tsan/tests/test_index_concurrency; then
+		passed=$((passed + 1))
+	else
+		echo "=== tsan: test_index_concurrency FAILED"
+		failed=$((failed + 1))
+	fi
+else
+	echo "=== tsan: BUILD FAILED"
+	failed=$((failed + 1))
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1027,7 +1027,8 @@ hg_status hg_index_query(hg_index *idx, const hg_pdq *q, int nq, int radius, uns
 		goto out;
 	}
 	/* Several tables and variants can find one entry: keep its best. */
-	qsort(r->hits.v, r->hits.n, sizeof *r->hits.v, cmp_hit);
+	if (r->hits.n > 1)
+		qsort(r->hits.v, r->hits.n, sizeof *r->hits.v, cmp_hit);
 	hg_index_match *m = grow(r->m, &r->cap, r->hits.n, sizeof *m);
 	if (!m && r->hits.n) {
 		st = HG_ERR_NOMEM;
@@ -1044,7 +1045,8 @@ hg_status hg_index_query(hg_index *idx, const hg_pdq *q, int nq, int radius, uns
 		m[n].variant = h->variant;
 		n++;
 	}
-	qsort(m, n, sizeof *m, cmp_match);
+	if (n > 1)
+		qsort(m, n, sizeof *m, cmp_match);
 	r->n = n;
 out:
 	unpin(idx, phase);
