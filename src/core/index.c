@@ -837,13 +837,22 @@ static int table_radius(int radius, unsigned m, unsigned t)
 	return (int)t <= a ? s : s - 1;
 }
 
-#define PREFETCH(p) __builtin_prefetch((p), 0, 0)
+/* Benchmark hook (bench_index measures the staged prefetching against
+ * none); always 1 in production. */
+atomic_int hg__index_prefetch = 1;
+
+#define PREFETCH(p)                                     \
+	do {                                            \
+		if (pf)                                 \
+			__builtin_prefetch((p), 0, 0);  \
+	} while (0)
 
 static size_t gen_probes(const struct hg_base *b, const hg_pdq *q, int nq, int radius,
 			 struct probe *out)
 {
 	size_t np = 0;
 	const unsigned bits = b->bits;
+	const int pf = atomic_load_explicit(&hg__index_prefetch, memory_order_relaxed);
 	for (int v = 0; v < nq; v++) {
 		for (unsigned t = 0; t < b->m; t++) {
 			int s = table_radius(radius, b->m, t);
@@ -915,6 +924,7 @@ static int query_tables(const struct hg_base *b, const hg_pdq *q, int nq, int ra
 	}
 	r->probes = pr;
 	nprobes = gen_probes(b, q, nq, radius, pr);
+	const int pf = atomic_load_explicit(&hg__index_prefetch, memory_order_relaxed);
 
 	struct range *rg = grow(r->ranges, &r->ranges_cap, nprobes, sizeof *rg);
 	if (!rg) {

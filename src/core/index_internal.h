@@ -82,6 +82,9 @@ hg_status hg__index_assemble(const hg_index_options *opt, struct hg_base *base,
 			     const hg_pdq *dhashes, const uint64_t *dids, const uint8_t *dtomb,
 			     size_t delta_n, hg_index **out);
 
+/* 0 turns off the query's software prefetches (bench_index only). */
+extern atomic_int hg__index_prefetch;
+
 /* 64-bit checksum used by snapshots: four multiply-xor lanes, so any change
  * to a single 8-byte word always changes the result. */
 uint64_t hg__checksum64(const void *data, size_t len, uint64_t seed);
