@@ -81,15 +81,6 @@ static inline void store_tomb(uint8_t *t, uint8_t v)
 	__atomic_store_n(t, v, __ATOMIC_RELEASE);
 }
 
-static inline uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= UINT64_C(0xbf58476d1ce4e5b9);
-	x ^= x >> 27;
-	x *= UINT64_C(0x94d049bb133111eb);
-	return x ^ (x >> 31);
-}
-
 static size_t align_up(size_t x)
 {
 	return (x + HG_ALIGN - 1) & ~(size_t)(HG_ALIGN - 1);
@@ -280,7 +271,7 @@ static hg_status map_alloc(size_t entries, uint32_t **map, size_t *mask)
 /* Position of `id` in the map, or of the empty cell where it would go. */
 static size_t map_find(const uint32_t *map, size_t mask, const struct hg_version *v, uint64_t id)
 {
-	size_t i = (size_t)mix64(id) & mask;
+	size_t i = (size_t)hg__mix64(id) & mask;
 	while (map[i] != MAP_EMPTY && slot_id(v, map[i]) != id)
 		i = (i + 1) & mask;
 	return i;
@@ -296,7 +287,7 @@ static void map_delete_at(uint32_t *map, size_t mask, const struct hg_version *v
 			j = (j + 1) & mask;
 			if (map[j] == MAP_EMPTY)
 				return;
-			size_t home = (size_t)mix64(slot_id(v, map[j])) & mask;
+			size_t home = (size_t)hg__mix64(slot_id(v, map[j])) & mask;
 			/* move j back to i unless its home lies cyclically in (i, j] */
 			if (i <= j ? (home <= i || home > j) : (home <= i && home > j))
 				break;

@@ -82,6 +82,16 @@ hg_status hg__index_assemble(const hg_index_options *opt, struct hg_base *base,
 			     const hg_pdq *dhashes, const uint64_t *dids, const uint8_t *dtomb,
 			     size_t delta_n, hg_index **out);
 
+/* A 64-bit finaliser (splitmix64's): a bijection that mixes every bit. */
+static inline uint64_t hg__mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= UINT64_C(0xbf58476d1ce4e5b9);
+	x ^= x >> 27;
+	x *= UINT64_C(0x94d049bb133111eb);
+	return x ^ (x >> 31);
+}
+
 /* 0 turns off the query's software prefetches (bench_index only). */
 extern atomic_int hg__index_prefetch;
 

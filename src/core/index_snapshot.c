@@ -52,15 +52,6 @@ static inline uint64_t rotl(uint64_t x, int r)
 	return (x << r) | (x >> (64 - r));
 }
 
-static inline uint64_t fmix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= UINT64_C(0xff51afd7ed558ccd);
-	x ^= x >> 33;
-	x *= UINT64_C(0xc4ceb9fe1a85ec53);
-	return x ^ (x >> 33);
-}
-
 /* Each step (a ^ w) * odd, rotated, is a bijection of both the lane and the
  * word, so changing any one 8-byte word always changes that lane's final
  * value; each lane enters the result through its own bijection. */
@@ -81,8 +72,8 @@ uint64_t hg__checksum64(const void *data, size_t len, uint64_t seed)
 		p += k;
 		n -= k;
 	}
-	return fmix(a[0] ^ len) ^ rotl(fmix(a[1]), 16) ^ rotl(fmix(a[2]), 32) ^
-	       rotl(fmix(a[3]), 48);
+	return hg__mix64(a[0] ^ len) ^ rotl(hg__mix64(a[1]), 16) ^ rotl(hg__mix64(a[2]), 32) ^
+	       rotl(hg__mix64(a[3]), 48);
 }
 
 struct snap_layout {
