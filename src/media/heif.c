@@ -162,6 +162,11 @@ static hg_status heif_decode_as(hg_decoder *dec, const uint8_t *data, size_t len
 	struct heif_image *img = NULL;
 	if (st == HG_OK) {
 		opts->convert_hdr_to_8bit = 1;
+		/* AV1 through libaom, never libheif 1.15's dav1d plugin: given
+		 * an empty AV1 item that one prints to stderr and leaks (found
+		 * by fuzz_heif). libheif only takes decoder_id from a plugin
+		 * that handles the image's codec, so HEVC stays on libde265. */
+		opts->decoder_id = "aom";
 		struct heif_error err = heif_decode_image(handle, &img, heif_colorspace_RGB,
 							  heif_chroma_interleaved_RGB, opts);
 		if (err.code != heif_error_Ok)
