@@ -5,6 +5,7 @@
 # over all runs. Assumes scripts/setup.sh has installed the packages.
 set -u
 cd "$(dirname "$0")/.."
+root=$(pwd)
 jobs=$(nproc 2>/dev/null || echo 2)
 passed=0
 failed=0
@@ -19,6 +20,7 @@ run_suite() {
 	fi
 	log=$(mktemp)
 	(cd "$1" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		LSAN_OPTIONS=suppressions="$root/tests/lsan.supp" \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --output-on-failure -j "$jobs") 2>&1 | tee "$log"
 	# ctest's summary: "NN% tests passed, F tests failed out of T"
