@@ -10,7 +10,9 @@
  * give its own status and a message, a failed decode must leave no pixels,
  * and over-limit inputs must be refused from the header: fast, and (outside
  * sanitizer builds, whose shadow memory needs a huge address space) in a
- * child process whose address space is capped at 1 GiB.
+ * child process whose address space is capped at 1 GiB. Also the two pixel
+ * conventions the dispatcher owns: all-grey RGB folds to one channel, alpha
+ * is dropped.
  */
 #include <setjmp.h>
 #include <stdio.h>
@@ -120,25 +122,35 @@ static void png_flush_cb(png_structp png)
 	(void)png;
 }
 
-/* bit_depth 8: RGB picture; bit_depth 1: an all-black grey image (a bomb
- * when large: a few KB of deflate for 100+ MP). */
-static struct buf make_png(int w, int h, int bit_depth)
+/* `px` holds rows of `channels` bytes (3 = RGB, 4 = RGBA) at 8 bits; NULL
+ * writes all-black 1-bit grey rows (a bomb when large: a few KB of deflate
+ * for 100+ MP). */
+static struct buf png_encode(int w, int h, const uint8_t *px, int channels)
 {
 	struct buf b = {0};
 	png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
 	png_infop info = png_create_info_struct(png);
+	uint8_t *zeros = px ? NULL : calloc(1, ((size_t)w + 7) / 8);
 	if (setjmp(png_jmpbuf(png)))
 		abort();
 	png_set_write_fn(png, &b, png_write_cb, png_flush_cb);
-	png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, bit_depth,
-		     bit_depth == 8 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_GRAY,
+	png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, px ? 8 : 1,
+		     !px ? PNG_COLOR_TYPE_GRAY
+			 : channels == 4 ? PNG_COLOR_TYPE_RGB_ALPHA : PNG_COLOR_TYPE_RGB,
 		     PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
 	png_write_info(png, info);
-	uint8_t *px = bit_depth == 8 ? picture(w, h) : calloc(1, ((size_t)w + 7) / 8);
 	for (int y = 0; y < h; y++)
-		png_write_row(png, bit_depth == 8 ? px + (size_t)y * w * 3 : px);
+		png_write_row(png, px ? px + (size_t)y * w * channels : zeros);
 	png_write_end(png, info);
 	png_destroy_write_struct(&png, &info);
+	free(zeros);
+	return b;
+}
+
+static struct buf make_png(int w, int h)
+{
+	uint8_t *px = picture(w, h);
+	struct buf b = png_encode(w, h, px, 3);
 	free(px);
 	return b;
 }
@@ -390,7 +402,7 @@ struct fmt {
 };
 
 static struct buf mk_jpeg(int w, int h) { return make_jpeg(w, h); }
-static struct buf mk_png(int w, int h) { return make_png(w, h, 8); }
+static struct buf mk_png(int w, int h) { return make_png(w, h); }
 static struct buf mk_gif(int w, int h) { return make_gif(w, h, h); }
 static struct buf mk_webp(int w, int h) { return make_webp(w, h, 1); }
 static struct buf mk_webp_lossy(int w, int h) { return make_webp(w, h, 0); }
@@ -592,8 +604,43 @@ static void run_capped(struct buf *huge, size_t nhuge)
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+/* Pixel conventions of the reference (ImageMagick): an RGB file whose pixels
+ * are all grey decodes to one channel; alpha is dropped, not composited. */
+static void check_conventions(void)
+{
+	uint8_t px[W * H * 4];
+	for (size_t i = 0; i < W * H; i++)
+		px[3 * i] = px[3 * i + 1] = px[3 * i + 2] = (uint8_t)(i * 7);
+	struct buf b = png_encode(W, H, px, 3);
+	hg_image img;
+	CHECK_INT(decode(NULL, b.p, b.n, &img), HG_OK);
+	CHECK_INT(img.channels, 1);
+	CHECK(img.pixels && img.pixels[5] == 35 &&
+	      img.pixels[W * H - 1] == (uint8_t)((W * H - 1) * 7));
+	hg_image_release(&img);
+	free(b.p);
+	px[3 * 100 + 2] ^= 1; /* one pixel with colour keeps all three channels */
+	b = png_encode(W, H, px, 3);
+	CHECK_INT(decode(NULL, b.p, b.n, &img), HG_OK);
+	CHECK_INT(img.channels, 3);
+	hg_image_release(&img);
+	free(b.p);
+	for (size_t i = 0; i < W * H; i++) { /* fully transparent, colourful */
+		px[4 * i] = (uint8_t)i, px[4 * i + 1] = (uint8_t)(i >> 3), px[4 * i + 2] = 9;
+		px[4 * i + 3] = 0;
+	}
+	b = png_encode(W, H, px, 4);
+	CHECK_INT(decode(NULL, b.p, b.n, &img), HG_OK);
+	CHECK_INT(img.channels, 3);
+	CHECK(img.pixels && img.pixels[3 * 77] == 77 && img.pixels[3 * 77 + 1] == 77 >> 3 &&
+	      img.pixels[3 * 77 + 2] == 9);
+	hg_image_release(&img);
+	free(b.p);
+}
+
 int main(void)
 {
+	check_conventions();
 	/* 0 bytes, text, too short to sniff */
 	static const char text[] = "hello, this is a plain text file and not a picture\n";
 	CHECK_INT(decode(NULL, (const uint8_t *)"", 0, NULL), HG_ERR_EMPTY);
@@ -626,7 +673,7 @@ int main(void)
 	}
 
 	/* decompression bombs: a few KB each, over 100 megapixels decoded */
-	struct buf bombs[3] = {make_png(10001, 10001, 1), make_tiff(10001, 10001, 1),
+	struct buf bombs[3] = {png_encode(10001, 10001, NULL, 1), make_tiff(10001, 10001, 1),
 			       make_gif(10001, 10001, 1)};
 	for (int i = 0; i < 3; i++) {
 		CHECK(bombs[i].n > 0 && bombs[i].n < 200000);
