@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/hamming.h"
+#include "core/index_internal.h"
 #include "harness.h"
 #include "hashgate/hashgate.h"
 
@@ -444,6 +445,49 @@ static void test_snapshot(void)
 	free(m.live);
 }
 
+/* 70k entries within 3 bits of zero: every table's first 1024-key run
+ * holds 65536+ entries, so the tables fall back to 32-bit offsets. */
+static void test_wide(void)
+{
+	struct model m = {0};
+	hg_pdq zero = {{0, 0, 0, 0}};
+	for (uint64_t i = 0; i < 70000; i++)
+		model_add(&m, flip(zero, (int)(i % 4)), i);
+	for (uint64_t i = 0; i < 2000; i++)
+		model_add(&m, rand_hash(), 100000 + i);
+	hg_index *idx = NULL;
+	CHECK_INT(hg_index_build(NULL, m.h, m.id, m.n, &idx), HG_OK);
+	if (!idx)
+		return;
+	CHECK(atomic_load(&idx->cur)->base->wide != 0);
+	hg_index_results *res = NULL;
+	hg_index_results_new(&res);
+	for (int r = 0; r < 4; r++) {
+		hg_pdq q[8];
+		make_query(&m, r, q);
+		check_query(idx, res, &m, q, 8, radii[r * 3], "wide");
+	}
+	struct membuf buf = {0};
+	size_t size = 0;
+	CHECK_INT(hg_index_snapshot(idx, alloc_aligned, &buf, &size), HG_OK);
+	hg_index *back = NULL;
+	char err[200];
+	CHECK_INT(hg_index_load_snapshot(buf.p, size, NULL, NULL, &back, err, sizeof err), HG_OK);
+	if (back) {
+		hg_pdq q[8];
+		make_query(&m, 3, q);
+		check_query(back, res, &m, q, 8, 5, "wide-snapshot");
+		CHECK(atomic_load(&back->cur)->base->wide != 0);
+		hg_index_free(back);
+	}
+	free(buf.p);
+	hg_index_results_free(res);
+	hg_index_free(idx);
+	free(m.h);
+	free(m.id);
+	free(m.live);
+}
+
 static void test_digests(void)
 {
 	hg_digest_index *di = NULL;
@@ -535,6 +579,7 @@ int main(void)
 	test_exact(&odd, "5x21", 2000);
 	test_updates();
 	test_snapshot();
+	test_wide();
 	test_digests();
 	free(expect_buf);
 	return hgt_finish("test_index");

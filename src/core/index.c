@@ -90,13 +90,15 @@ static size_t align_up(size_t x)
 
 static unsigned auto_bits(size_t n)
 {
-	unsigned b = 16;
-	/* about log2(n): buckets then hold ~1 entry, which balances probes
-	 * against candidates (Norouzi et al.); bench_index measured 23 best at
-	 * 10M, 20-21 at 1M. */
-	while (b < 23 && (UINT64_C(1) << (b + 1)) <= (uint64_t)n)
+	/* one bit more than log2(n), so most probed keys are empty: probing
+	 * an empty key costs one (compact, cache-friendly) offset read while a
+	 * candidate costs a random hash read. bench_index --sweep: 21 bits
+	 * best at 1M, 23 (the most that still gives 11 tables) at 10M. */
+	unsigned b = 1;
+	while (b < 40 && (UINT64_C(1) << b) < (uint64_t)n)
 		b++;
-	return b;
+	b += 1;
+	return b < 16 ? 16 : b > 23 ? 23 : b;
 }
 
 static hg_status resolve_options(const hg_index_options *in, size_t n, hg_index_options *out)
@@ -118,8 +120,10 @@ static hg_status resolve_options(const hg_index_options *in, size_t n, hg_index_
 	return HG_OK;
 }
 
-void hg__base_layout(size_t n, unsigned m, unsigned bits, struct hg_base_layout *L)
+void hg__base_layout(size_t n, unsigned m, unsigned bits, uint32_t wide,
+		     struct hg_base_layout *L)
 {
+	const size_t nkeys = (size_t)1 << bits;
 	size_t at = 0;
 	L->hashes = at;
 	at = align_up(at + n * sizeof(hg_pdq));
@@ -128,8 +132,12 @@ void hg__base_layout(size_t n, unsigned m, unsigned bits, struct hg_base_layout 
 	L->tomb = at;
 	at = align_up(at + n);
 	for (unsigned t = 0; t < m; t++) {
+		int w = (wide >> t) & 1;
 		L->off[t] = at;
-		at = align_up(at + (((size_t)1 << bits) + 1) * sizeof(uint32_t));
+		at = align_up(at + (nkeys + 1) * (w ? sizeof(uint32_t) : sizeof(uint16_t)));
+		L->blk[t] = at;
+		if (!w)
+			at = align_up(at + ((nkeys >> HG_BLK_SHIFT) + 1) * sizeof(uint32_t));
 		L->slots[t] = at;
 		at = align_up(at + n * sizeof(uint32_t));
 	}
@@ -142,17 +150,21 @@ void hg__base_free(struct hg_base *b)
 		return;
 	free(b->block);
 	free(b->tomb_heap);
+	for (unsigned t = 0; t < HG_INDEX_MAX_TABLES; t++)
+		free(b->extra[t]);
 	if (b->release)
 		b->release(b->release_ctx);
 	free(b);
 }
 
-/* Builds the CSR tables over `n` hashes already copied into the block. */
-static void build_tables(struct hg_base *b, uint8_t *block, const struct hg_base_layout *L)
+/* Builds the tables over the `n` hashes already in the block, through
+ * `off` (2^bits + 1 words of scratch): counting sort per table, then the
+ * offsets are stored compactly (or kept as they are for a wide table). */
+static hg_status build_tables(struct hg_base *b, uint8_t *block, const struct hg_base_layout *L,
+			      uint32_t *off)
 {
 	const size_t nkeys = (size_t)1 << b->bits;
 	for (unsigned t = 0; t < b->m; t++) {
-		uint32_t *off = (uint32_t *)(block + L->off[t]);
 		uint32_t *slots = (uint32_t *)(block + L->slots[t]);
 		const unsigned start = t * b->bits;
 		memset(off, 0, (nkeys + 1) * sizeof *off);
@@ -170,7 +182,31 @@ static void build_tables(struct hg_base *b, uint8_t *block, const struct hg_base
 			slots[off[substr(&b->hashes[i], start, b->bits)]++] = (uint32_t)i;
 		memmove(off + 1, off, nkeys * sizeof *off);
 		off[0] = 0;
+
+		uint16_t *rel = (uint16_t *)(block + L->off[t]);
+		uint32_t *blk = (uint32_t *)(block + L->blk[t]);
+		uint32_t over = 0;
+		for (size_t j = 0; j <= nkeys >> HG_BLK_SHIFT; j++)
+			blk[j] = off[j << HG_BLK_SHIFT];
+		for (size_t k = 0; k <= nkeys; k++) {
+			uint32_t d = off[k] - blk[k >> HG_BLK_SHIFT];
+			over |= d;
+			rel[k] = (uint16_t)d;
+		}
+		b->rel[t] = rel;
+		b->blk[t] = blk;
+		b->slots[t] = slots;
+		if (over > UINT16_MAX) {
+			b->extra[t] = malloc((nkeys + 1) * sizeof *off);
+			if (!b->extra[t])
+				return HG_ERR_NOMEM;
+			memcpy(b->extra[t], off, (nkeys + 1) * sizeof *off);
+			b->off32[t] = b->extra[t];
+			b->wide |= 1u << t;
+			b->bytes += (nkeys + 1) * sizeof *off;
+		}
 	}
+	return HG_OK;
 }
 
 /* A base over copies of hashes[0..n) and ids[0..n), all live. */
@@ -184,9 +220,12 @@ static hg_status base_build(const hg_index_options *o, const hg_pdq *hashes, con
 	if (!b)
 		return HG_ERR_NOMEM;
 	struct hg_base_layout L;
-	hg__base_layout(n, o->tables, o->bits, &L);
+	hg__base_layout(n, o->tables, o->bits, 0, &L);
 	uint8_t *block = aligned_alloc(HG_ALIGN, L.total);
-	if (!block) {
+	uint32_t *scratch = malloc((((size_t)1 << o->bits) + 1) * sizeof *scratch);
+	if (!block || !scratch) {
+		free(block);
+		free(scratch);
 		free(b);
 		return HG_ERR_NOMEM;
 	}
@@ -203,11 +242,12 @@ static hg_status base_build(const hg_index_options *o, const hg_pdq *hashes, con
 	b->hashes = (const hg_pdq *)(block + L.hashes);
 	b->ids = (const uint64_t *)(block + L.ids);
 	b->tomb = block + L.tomb;
-	for (unsigned t = 0; t < b->m; t++) {
-		b->off[t] = (const uint32_t *)(block + L.off[t]);
-		b->slots[t] = (const uint32_t *)(block + L.slots[t]);
+	hg_status st = build_tables(b, block, &L, scratch);
+	free(scratch);
+	if (st) {
+		hg__base_free(b);
+		return st;
 	}
-	build_tables(b, block, &L);
 	*out = b;
 	return HG_OK;
 }
@@ -849,12 +889,16 @@ static size_t gen_probes(const struct hg_base *b, const hg_pdq *q, int nq, int r
 			int s = table_radius(radius, b->m, t);
 			if (s < 0)
 				continue;
-			const uint32_t *off = b->off[t];
+			const uint16_t *rel = b->rel[t];
+			const uint32_t *off32 = b->off32[t];
 			uint32_t k0 = substr(&q[v], t * bits, bits);
 #define EMIT(k)                                                                     \
 	do {                                                                        \
 		uint32_t k_ = (k);                                                  \
-		PREFETCH(&off[k_]);                                                 \
+		if (off32)                                                          \
+			PREFETCH(&off32[k_]);                                       \
+		else                                                                \
+			PREFETCH(&rel[k_]);                                         \
 		out[np].key = k_;                                                   \
 		out[np].table = (uint8_t)t;                                         \
 		out[np].variant = (uint8_t)v;                                       \
@@ -925,8 +969,8 @@ static int query_tables(const struct hg_base *b, const hg_pdq *q, int nq, int ra
 	r->ranges = rg;
 	size_t nr = 0, total = 0;
 	for (size_t i = 0; i < nprobes; i++) {
-		const uint32_t *off = b->off[pr[i].table];
-		uint32_t lo = off[pr[i].key], hi = off[pr[i].key + 1];
+		uint32_t lo, hi;
+		hg__bucket(b, pr[i].table, pr[i].key, &lo, &hi);
 		if (lo == hi)
 			continue;
 		PREFETCH(&b->slots[pr[i].table][lo]);

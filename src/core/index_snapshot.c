@@ -1,19 +1,21 @@
 /*
  * index_snapshot.c — hg_index to and from one little-endian byte image.
  *
- * The body after the 64-byte header is the base's block exactly as
- * hg__base_layout() lays it out in memory (hashes, ids, tombstones, then
- * offsets and slots per table), followed by the delta's hashes, ids and
- * tombstones. A loaded index points into the image instead of copying it,
+ * The body after the 128-byte header is the base laid out as
+ * hg__base_layout() says (hashes, ids, tombstones, then per table its
+ * offsets — compact 16-bit + block bases, or 32-bit for a wide table — and
+ * slots), followed by the delta's hashes, ids and tombstones. A loaded index points into the image instead of copying it,
  * so a replica over an mmap'd 10M-entry snapshot comes up in the time it
  * takes to checksum and bounds-check it. No I/O here: see
  * src/media/index_file.c for files.
  *
  * Header (all integers little-endian):
- *    0  magic "HGIDX\r\n\x1a"     8  u32 format version   12 u32 header size (64)
+ *    0  magic "HGIDX\r\n\x1a"     8  u32 format version   12 u32 header size (128)
  *   16  u64 base entries         24  u64 delta entries
  *   32  u32 tables               36  u32 bits per table
- *   40  u64 body bytes           48  u64 body checksum   56 u64 header checksum
+ *   40  u32 wide-table mask      44  u32 zero
+ *   48  u64 body bytes           56  u64 body checksum
+ *   64..119 zero (reserved)     120  u64 checksum of bytes 0..119
  */
 #include "core/index_internal.h"
 
@@ -22,7 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HEADER_SIZE 64
+#define HEADER_SIZE 128
+#define HEADER_SUM 120
 static const char magic[8] = {'H', 'G', 'I', 'D', 'X', '\r', '\n', 0x1a};
 
 static inline uint64_t rd64(const uint8_t *p)
@@ -86,9 +89,10 @@ static size_t up64(size_t x)
 	return (x + 63) & ~(size_t)63;
 }
 
-static void snap_layout(size_t n, size_t dn, unsigned m, unsigned bits, struct snap_layout *L)
+static void snap_layout(size_t n, size_t dn, unsigned m, unsigned bits, uint32_t wide,
+			struct snap_layout *L)
 {
-	hg__base_layout(n, m, bits, &L->base);
+	hg__base_layout(n, m, bits, wide, &L->base);
 	L->dhashes = L->base.total;
 	L->dids = up64(L->dhashes + dn * sizeof(hg_pdq));
 	L->dtomb = up64(L->dids + dn * sizeof(uint64_t));
@@ -110,7 +114,7 @@ hg_status hg_index_snapshot(hg_index *idx, hg_index_snapshot_alloc alloc, void *
 	const struct hg_delta *d = v->delta;
 	size_t n = b->n, dn = atomic_load(&d->n);
 	struct snap_layout L;
-	snap_layout(n, dn, b->m, b->bits, &L);
+	snap_layout(n, dn, b->m, b->bits, b->wide, &L);
 	hg_status st = HG_OK;
 	uint8_t *out = alloc(ctx, HEADER_SIZE + L.body, &st);
 	if (!out) {
@@ -124,7 +128,13 @@ hg_status hg_index_snapshot(hg_index *idx, hg_index_snapshot_alloc alloc, void *
 	memcpy(body + L.base.tomb, b->tomb, n); /* stable: we hold the writer lock */
 	const size_t nkeys = (size_t)1 << b->bits;
 	for (unsigned t = 0; t < b->m; t++) {
-		memcpy(body + L.base.off[t], b->off[t], (nkeys + 1) * sizeof(uint32_t));
+		if (b->wide & (1u << t)) {
+			memcpy(body + L.base.off[t], b->off32[t], (nkeys + 1) * sizeof(uint32_t));
+		} else {
+			memcpy(body + L.base.off[t], b->rel[t], (nkeys + 1) * sizeof(uint16_t));
+			memcpy(body + L.base.blk[t], b->blk[t],
+			       ((nkeys >> HG_BLK_SHIFT) + 1) * sizeof(uint32_t));
+		}
 		memcpy(body + L.base.slots[t], b->slots[t], n * sizeof(uint32_t));
 	}
 	memcpy(body + L.dhashes, d->hashes, dn * sizeof(hg_pdq));
@@ -144,12 +154,13 @@ hg_status hg_index_snapshot(hg_index *idx, hg_index_snapshot_alloc alloc, void *
 	memcpy(h + 24, &u64, 8);
 	memcpy(h + 32, &b->m, 4);
 	memcpy(h + 36, &b->bits, 4);
+	memcpy(h + 40, &b->wide, 4);
 	u64 = L.body;
-	memcpy(h + 40, &u64, 8);
-	u64 = hg__checksum64(body, L.body, 0);
 	memcpy(h + 48, &u64, 8);
-	u64 = hg__checksum64(h, 56, 0);
+	u64 = hg__checksum64(body, L.body, 0);
 	memcpy(h + 56, &u64, 8);
+	u64 = hg__checksum64(h, HEADER_SUM, 0);
+	memcpy(h + HEADER_SUM, &u64, 8);
 	memcpy(out, h, HEADER_SIZE);
 	if (size_out)
 		*size_out = HEADER_SIZE + L.body;
@@ -170,21 +181,36 @@ static hg_status fail(hg_status st, char *err, size_t errlen, const char *fmt, .
 	return st;
 }
 
-/* Every offset array must run 0 .. n without going down, and every slot
- * must be a valid position: the query trusts them for memory safety, and
+/* Every table's offsets must run from 0 to n without going down, and every
+ * slot must be a valid position: queries trust them for memory safety, and
  * the checksum only guards against accidents, not against a crafted file. */
 static int tables_valid(const uint8_t *body, const struct hg_base_layout *L, size_t n,
-			unsigned m, unsigned bits)
+			unsigned m, unsigned bits, uint32_t wide)
 {
 	const size_t nkeys = (size_t)1 << bits;
 	for (unsigned t = 0; t < m; t++) {
-		const uint32_t *off = (const uint32_t *)(body + L->off[t]);
 		const uint32_t *slots = (const uint32_t *)(body + L->slots[t]);
-		if (off[0] != 0 || off[nkeys] != n)
-			return 0;
+		uint64_t prev = 0, first, last;
 		uint32_t bad = 0;
-		for (size_t k = 0; k < nkeys; k++)
-			bad |= off[k] > off[k + 1];
+		if (wide & (1u << t)) {
+			const uint32_t *off = (const uint32_t *)(body + L->off[t]);
+			first = off[0];
+			last = off[nkeys];
+			for (size_t k = 0; k < nkeys; k++)
+				bad |= off[k] > off[k + 1];
+		} else {
+			const uint16_t *rel = (const uint16_t *)(body + L->off[t]);
+			const uint32_t *blk = (const uint32_t *)(body + L->blk[t]);
+			first = (uint64_t)blk[0] + rel[0];
+			for (size_t k = 0; k <= nkeys; k++) {
+				uint64_t o = (uint64_t)blk[k >> HG_BLK_SHIFT] + rel[k];
+				bad |= o < prev;
+				prev = o;
+			}
+			last = prev;
+		}
+		if (first != 0 || last != n || bad)
+			return 0;
 		for (size_t i = 0; i < n; i++)
 			bad |= slots[i] >= n;
 		if (bad)
@@ -210,26 +236,27 @@ hg_status hg_index_load_snapshot(const void *buf, size_t len, void (*release)(vo
 	const uint8_t *h = buf;
 	if (len < HEADER_SIZE)
 		return fail(len ? HG_ERR_TRUNCATED : HG_ERR_EMPTY, err, errlen,
-			    "snapshot is %zu bytes, shorter than its 64-byte header", len);
+			    "snapshot is %zu bytes, shorter than its 128-byte header", len);
 	if (memcmp(h, magic, 8) != 0)
 		return fail(HG_ERR_CORRUPT, err, errlen, "not an hg_index snapshot (bad magic)");
-	if (hg__checksum64(h, 56, 0) != rd64(h + 56))
+	if (hg__checksum64(h, HEADER_SUM, 0) != rd64(h + HEADER_SUM))
 		return fail(HG_ERR_CORRUPT, err, errlen, "snapshot header checksum mismatch");
 	if (rd32(h + 8) != HG_INDEX_SNAPSHOT_VERSION)
 		return fail(HG_ERR_UNSUPPORTED, err, errlen,
 			    "snapshot format version %u; this build reads version %u",
 			    rd32(h + 8), HG_INDEX_SNAPSHOT_VERSION);
-	uint64_t n = rd64(h + 16), dn = rd64(h + 24), body_len = rd64(h + 40);
-	uint32_t m = rd32(h + 32), bits = rd32(h + 36);
+	uint64_t n = rd64(h + 16), dn = rd64(h + 24), body_len = rd64(h + 48);
+	uint32_t m = rd32(h + 32), bits = rd32(h + 36), wide = rd32(h + 40);
 	if (rd32(h + 12) != HEADER_SIZE || bits < HG_INDEX_MIN_BITS || bits > HG_INDEX_MAX_BITS ||
 	    m < 1 || m > HG_INDEX_MAX_TABLES || (uint64_t)m * bits > 256 ||
+	    (m < 32 && (wide >> m) != 0) ||
 	    n > HG_INDEX_MAX_ENTRIES || dn > HG_INDEX_MAX_ENTRIES ||
 	    n + dn > HG_INDEX_MAX_ENTRIES)
 		return fail(HG_ERR_CORRUPT, err, errlen,
 			    "snapshot header out of range (entries %llu+%llu, %u tables of %u bits)",
 			    (unsigned long long)n, (unsigned long long)dn, m, bits);
 	struct snap_layout L;
-	snap_layout((size_t)n, (size_t)dn, m, bits, &L);
+	snap_layout((size_t)n, (size_t)dn, m, bits, wide, &L);
 	if (body_len != L.body)
 		return fail(HG_ERR_CORRUPT, err, errlen,
 			    "snapshot body length %llu does not match its header (%zu)",
@@ -238,9 +265,9 @@ hg_status hg_index_load_snapshot(const void *buf, size_t len, void (*release)(vo
 		return fail(HG_ERR_TRUNCATED, err, errlen,
 			    "snapshot truncated: %zu body bytes of %zu", len - HEADER_SIZE, L.body);
 	const uint8_t *body = h + HEADER_SIZE;
-	if (hg__checksum64(body, L.body, 0) != rd64(h + 48))
+	if (hg__checksum64(body, L.body, 0) != rd64(h + 56))
 		return fail(HG_ERR_CORRUPT, err, errlen, "snapshot body checksum mismatch");
-	if (!tables_valid(body, &L.base, (size_t)n, m, bits))
+	if (!tables_valid(body, &L.base, (size_t)n, m, bits, wide))
 		return fail(HG_ERR_CORRUPT, err, errlen, "snapshot tables are inconsistent");
 
 	struct hg_base *b = calloc(1, sizeof *b);
@@ -258,8 +285,14 @@ hg_status hg_index_load_snapshot(const void *buf, size_t len, void (*release)(vo
 	b->ids = (const uint64_t *)(body + L.base.ids);
 	b->tomb = tomb;
 	b->tomb_heap = tomb;
+	b->wide = wide;
 	for (unsigned t = 0; t < m; t++) {
-		b->off[t] = (const uint32_t *)(body + L.base.off[t]);
+		if (wide & (1u << t)) {
+			b->off32[t] = (const uint32_t *)(body + L.base.off[t]);
+		} else {
+			b->rel[t] = (const uint16_t *)(body + L.base.off[t]);
+			b->blk[t] = (const uint32_t *)(body + L.base.blk[t]);
+		}
 		b->slots[t] = (const uint32_t *)(body + L.base.slots[t]);
 	}
 	b->bytes = L.base.total + sizeof *b;
