@@ -186,9 +186,15 @@ HG_AVX512 static void scan_avx512(const hg_pdq *h, size_t n, const hg_pdq *q, in
 
 static inline __attribute__((always_inline)) void
 verify_body(const hg_pdq *hashes, const uint8_t *tomb, const struct hg_cand *c, size_t n,
-	    const hg_pdq *q, int radius, struct hg_hits *hits)
+	    const hg_pdq *q, int radius, unsigned ahead, int l2, struct hg_hits *hits)
 {
 	for (size_t i = 0; i < n; i++) {
+		if (ahead && i + ahead < n) {
+			if (l2)
+				__builtin_prefetch(&hashes[c[i + ahead].slot], 0, 2);
+			else
+				__builtin_prefetch(&hashes[c[i + ahead].slot], 0, 3);
+		}
 		const uint64_t *w = hashes[c[i].slot].w, *x = q[c[i].variant].w;
 		int d = __builtin_popcountll(w[0] ^ x[0]) + __builtin_popcountll(w[1] ^ x[1]) +
 			__builtin_popcountll(w[2] ^ x[2]) + __builtin_popcountll(w[3] ^ x[3]);
@@ -200,22 +206,22 @@ verify_body(const hg_pdq *hashes, const uint8_t *tomb, const struct hg_cand *c, 
 #if HG_X86
 __attribute__((target("popcnt"))) static void
 verify_popcnt(const hg_pdq *hashes, const uint8_t *tomb, const struct hg_cand *c, size_t n,
-	      const hg_pdq *q, int radius, struct hg_hits *hits)
+	      const hg_pdq *q, int radius, unsigned ahead, int l2, struct hg_hits *hits)
 {
-	verify_body(hashes, tomb, c, n, q, radius, hits);
+	verify_body(hashes, tomb, c, n, q, radius, ahead, l2, hits);
 }
 #endif
 
 void hg__verify(const hg_pdq *hashes, const uint8_t *tomb, const struct hg_cand *c, size_t n,
-		const hg_pdq *q, int radius, struct hg_hits *hits)
+		const hg_pdq *q, int radius, unsigned ahead, int l2, struct hg_hits *hits)
 {
 #if HG_X86
 	if (hg__scan_best() != HG_SCAN_GENERIC) {
-		verify_popcnt(hashes, tomb, c, n, q, radius, hits);
+		verify_popcnt(hashes, tomb, c, n, q, radius, ahead, l2, hits);
 		return;
 	}
 #endif
-	verify_body(hashes, tomb, c, n, q, radius, hits);
+	verify_body(hashes, tomb, c, n, q, radius, ahead, l2, hits);
 }
 
 int hg__scan_supported(enum hg_scan_kernel kernel)

@@ -84,10 +84,11 @@ struct hg_cand {
 
 /*
  * Checks each candidate's full distance to q[variant]; appends those within
- * `radius` whose tomb[slot] is 0 (tomb read atomically). Uses POPCNT when
- * the CPU has it.
+ * `radius` whose tomb[slot] is 0 (tomb read atomically), prefetching the
+ * hash `ahead` candidates in advance (0 = none) into L2 (`l2`) or L1. Uses
+ * POPCNT when the CPU has it.
  */
 void hg__verify(const hg_pdq *hashes, const uint8_t *tomb, const struct hg_cand *c, size_t n,
-		const hg_pdq *q, int radius, struct hg_hits *hits);
+		const hg_pdq *q, int radius, unsigned ahead, int l2, struct hg_hits *hits);
 
 #endif

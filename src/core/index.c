@@ -21,8 +21,15 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "core/hamming.h"
+
+/* Benchmark hooks (bench_index measures each idea against its absence);
+ * always 1 in production. */
+atomic_int hg__index_prefetch = 128;
+atomic_int hg__index_hugepages = 1;
+atomic_int hg__index_prefetch_l2 = 1;
 
 /* Cost model, in nanoseconds, measured by bench/bench_index.c on an AMD
  * EPYC (Zen 4) with the list far bigger than the caches: a probe costs
@@ -84,6 +91,25 @@ static inline void store_tomb(uint8_t *t, uint8_t v)
 static size_t align_up(size_t x)
 {
 	return (x + HG_ALIGN - 1) & ~(size_t)(HG_ALIGN - 1);
+}
+
+/* Big arrays get transparent huge pages where the kernel offers them: a
+ * query touches ~30k random cache lines spread over the whole index, and
+ * with 4 KiB pages nearly every one is also a TLB miss (bench_index
+ * measured the difference; see docs/match.md). */
+static void *alloc_big(size_t size)
+{
+	const size_t huge = (size_t)2 << 20;
+	if (size < 2 * huge)
+		return aligned_alloc(HG_ALIGN, (size + HG_ALIGN - 1) & ~(size_t)(HG_ALIGN - 1));
+	void *p = NULL;
+	if (posix_memalign(&p, huge, size) != 0)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	if (atomic_load_explicit(&hg__index_hugepages, memory_order_relaxed))
+		madvise(p, size, MADV_HUGEPAGE); /* advice only: failure is harmless */
+#endif
+	return p;
 }
 
 /* ---- options and layout ------------------------------------------------- */
@@ -221,7 +247,7 @@ static hg_status base_build(const hg_index_options *o, const hg_pdq *hashes, con
 		return HG_ERR_NOMEM;
 	struct hg_base_layout L;
 	hg__base_layout(n, o->tables, o->bits, 0, &L);
-	uint8_t *block = aligned_alloc(HG_ALIGN, L.total);
+	uint8_t *block = alloc_big(L.total);
 	uint32_t *scratch = malloc((((size_t)1 << o->bits) + 1) * sizeof *scratch);
 	if (!block || !scratch) {
 		free(block);
@@ -868,15 +894,30 @@ static int table_radius(int radius, unsigned m, unsigned t)
 	return (int)t <= a ? s : s - 1;
 }
 
-/* Benchmark hook (bench_index measures the staged prefetching against
- * none); always 1 in production. */
-atomic_int hg__index_prefetch = 1;
 
+/* hg__index_prefetch: 0 none; 1 "burst" (every probe's offsets
+ * prefetched as the probes are generated); D >= 2 "pipelined" (each stage
+ * prefetches what it will need D items ahead). bench_index --sweep. */
 #define PREFETCH(p)                                     \
 	do {                                            \
-		if (pf)                                 \
-			__builtin_prefetch((p), 0, 0);  \
+		if (pf == 1)                            \
+			__builtin_prefetch((p), 0, 3);  \
 	} while (0)
+#define PREFETCH_AHEAD(p)                               \
+	do {                                            \
+		if (l2)                                 \
+			__builtin_prefetch((p), 0, 2);  \
+		else                                    \
+			__builtin_prefetch((p), 0, 3);  \
+	} while (0)
+
+static inline void prefetch_bucket(const struct hg_base *b, unsigned t, uint32_t k, int l2)
+{
+	if (b->wide & (1u << t))
+		PREFETCH_AHEAD(&b->off32[t][k]);
+	else
+		PREFETCH_AHEAD(&b->rel[t][k]);
+}
 
 static size_t gen_probes(const struct hg_base *b, const hg_pdq *q, int nq, int radius,
 			 struct probe *out)
@@ -968,7 +1009,11 @@ static int query_tables(const struct hg_base *b, const hg_pdq *q, int nq, int ra
 	}
 	r->ranges = rg;
 	size_t nr = 0, total = 0;
+	const size_t D = pf >= 2 ? (size_t)pf : 0;
+	const int l2 = atomic_load_explicit(&hg__index_prefetch_l2, memory_order_relaxed);
 	for (size_t i = 0; i < nprobes; i++) {
+		if (D && i + D < nprobes)
+			prefetch_bucket(b, pr[i + D].table, pr[i + D].key, l2);
 		uint32_t lo, hi;
 		hg__bucket(b, pr[i].table, pr[i].key, &lo, &hi);
 		if (lo == hi)
@@ -991,6 +1036,8 @@ static int query_tables(const struct hg_base *b, const hg_pdq *q, int nq, int ra
 	r->cands = c;
 	size_t nc = 0;
 	for (size_t i = 0; i < nr; i++) {
+		if (D && i + D < nr)
+			PREFETCH_AHEAD(&b->slots[rg[i + D].table][rg[i + D].lo]);
 		const uint32_t *slots = b->slots[rg[i].table];
 		for (uint32_t k = rg[i].lo; k < rg[i].hi; k++) {
 			uint32_t s = slots[k];
@@ -1000,7 +1047,7 @@ static int query_tables(const struct hg_base *b, const hg_pdq *q, int nq, int ra
 			nc++;
 		}
 	}
-	hg__verify(b->hashes, b->tomb, c, nc, q, radius, &r->hits);
+	hg__verify(b->hashes, b->tomb, c, nc, q, radius, (unsigned)D, l2, &r->hits);
 	return 0;
 }
 

@@ -124,8 +124,12 @@ static inline uint64_t hg__mix64(uint64_t x)
 	return x ^ (x >> 31);
 }
 
-/* 0 turns off the query's software prefetches (bench_index only). */
+/* 0 turns off the query's software prefetches / huge-page advice for new
+ * bases (bench_index only). */
 extern atomic_int hg__index_prefetch;
+extern atomic_int hg__index_hugepages;
+/* 1: pipelined prefetches go to L2 (prefetcht1), 0: to L1 (prefetcht0). */
+extern atomic_int hg__index_prefetch_l2;
 
 /* 64-bit checksum used by snapshots: four multiply-xor lanes, so any change
  * to a single 8-byte word always changes the result. */
