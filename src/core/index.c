@@ -441,9 +441,45 @@ static hg_status index_alloc(const hg_index_options *o, hg_index **out)
 	return HG_OK;
 }
 
+/*
+ * The id map is built on the first write, not at load: a replica loading a
+ * snapshot serves queries at once and pays for the map (about a third of a
+ * second at 10M entries) only when it is first changed. `strict` reports a
+ * repeated id (hg_index_build); otherwise the first copy wins (a snapshot
+ * is checksummed output of this code, which never repeats an id).
+ */
+static hg_status ensure_map(hg_index *idx, const struct hg_version *v, int strict)
+{
+	if (idx->map)
+		return HG_OK;
+	const struct hg_base *base = v->base;
+	const struct hg_delta *d = v->delta;
+	size_t dn = atomic_load(&d->n);
+	hg_status st = map_alloc(base->n + d->cap, &idx->map, &idx->map_mask);
+	if (st)
+		return st;
+	idx->map_count = 0;
+	for (size_t i = 0; i < base->n + dn; i++) {
+		int dead = i < base->n ? load_tomb(&base->tomb[i]) : load_tomb(&d->tomb[i - base->n]);
+		if (dead)
+			continue;
+		size_t at = map_find(idx->map, idx->map_mask, v, slot_id(v, (uint32_t)i));
+		if (idx->map[at] != MAP_EMPTY) {
+			if (!strict)
+				continue;
+			free(idx->map);
+			idx->map = NULL;
+			return HG_ERR_EXISTS;
+		}
+		idx->map[at] = (uint32_t)i;
+		idx->map_count++;
+	}
+	return HG_OK;
+}
+
 hg_status hg__index_assemble(const hg_index_options *opt, struct hg_base *base,
 			     const hg_pdq *dhashes, const uint64_t *dids, const uint8_t *dtomb,
-			     size_t delta_n, hg_index **out)
+			     size_t delta_n, int check_ids, hg_index **out)
 {
 	*out = NULL;
 	hg_index_options o;
@@ -478,28 +514,13 @@ hg_status hg__index_assemble(const hg_index_options *opt, struct hg_base *base,
 		atomic_store(&d->n, delta_n);
 	}
 	atomic_store(&idx->cur, v);
-	if ((st = map_alloc(base->n + dcap, &idx->map, &idx->map_mask)) != HG_OK) {
+	for (size_t i = 0; i < base->n; i++)
+		base->removed += base->tomb[i] != 0;
+	for (size_t i = 0; i < delta_n; i++)
+		d->removed += d->tomb[i] != 0;
+	if (check_ids && (st = ensure_map(idx, v, 1)) != HG_OK) {
 		hg_index_free(idx); /* frees v, base and d */
 		return st;
-	}
-	base->removed = 0;
-	for (size_t i = 0; i < base->n + delta_n; i++) {
-		uint32_t slot = (uint32_t)i;
-		int dead = i < base->n ? base->tomb[i] : d->tomb[i - base->n];
-		if (dead) {
-			if (i < base->n)
-				base->removed++;
-			else
-				d->removed++;
-			continue;
-		}
-		size_t at = map_find(idx->map, idx->map_mask, v, slot_id(v, slot));
-		if (idx->map[at] != MAP_EMPTY) {
-			hg_index_free(idx);
-			return HG_ERR_EXISTS;
-		}
-		idx->map[at] = slot;
-		idx->map_count++;
 	}
 	*out = idx;
 	return HG_OK;
@@ -537,7 +558,7 @@ hg_status hg_index_build(const hg_index_options *opt, const hg_pdq *hashes, cons
 	struct hg_base *b;
 	if ((st = base_build(&o, hashes, ids, n, &b)) != HG_OK)
 		return st;
-	return hg__index_assemble(opt, b, NULL, NULL, NULL, 0, out);
+	return hg__index_assemble(opt, b, NULL, NULL, NULL, 0, 1, out);
 }
 
 void hg_index_free(hg_index *idx)
@@ -590,6 +611,8 @@ hg_status hg_index_add(hg_index *idx, const hg_pdq *hash, uint64_t id)
 	hg_status st = HG_OK;
 	pthread_mutex_lock(&idx->wlock);
 	struct hg_version *v = atomic_load(&idx->cur);
+	if ((st = ensure_map(idx, v, 0)) != HG_OK)
+		goto out;
 	size_t at = map_find(idx->map, idx->map_mask, v, id);
 	if (idx->map[at] != MAP_EMPTY) {
 		st = HG_ERR_EXISTS;
@@ -629,6 +652,8 @@ hg_status hg_index_remove(hg_index *idx, uint64_t id)
 	hg_status st = HG_OK;
 	pthread_mutex_lock(&idx->wlock);
 	struct hg_version *v = atomic_load(&idx->cur);
+	if ((st = ensure_map(idx, v, 0)) != HG_OK)
+		goto out;
 	size_t at = map_find(idx->map, idx->map_mask, v, id);
 	uint32_t slot = idx->map[at];
 	if (slot == MAP_EMPTY) {
@@ -805,7 +830,8 @@ hg_status hg_index_stats_get(hg_index *idx, hg_index_stats *out)
 	out->removed = v->base->removed + v->delta->removed;
 	out->entries = v->base->n + dn - out->removed;
 	out->bytes = v->base->bytes + v->delta->cap * (sizeof(hg_pdq) + sizeof(uint64_t) + 1) +
-		     (idx->map_mask + 1) * sizeof(uint32_t) + sizeof *idx + sizeof *v->delta;
+		     (idx->map ? (idx->map_mask + 1) * sizeof(uint32_t) : 0) + sizeof *idx +
+		     sizeof *v->delta;
 	out->tables = v->base->m;
 	out->bits = v->base->bits;
 	pthread_mutex_unlock(&idx->wlock);

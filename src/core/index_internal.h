@@ -109,10 +109,12 @@ static inline void hg__bucket(const struct hg_base *b, unsigned t, uint32_t k, u
 void hg__base_free(struct hg_base *b);
 
 /* An index around an existing base (takes ownership of it, freeing it on
- * failure) and a delta of `delta_n` entries copied from the arrays given. */
+ * failure) and a delta of `delta_n` entries copied from the arrays given.
+ * check_ids: build the id map now and fail with HG_ERR_EXISTS on a repeated
+ * id; otherwise the map is built by the first add or remove. */
 hg_status hg__index_assemble(const hg_index_options *opt, struct hg_base *base,
 			     const hg_pdq *dhashes, const uint64_t *dids, const uint8_t *dtomb,
-			     size_t delta_n, hg_index **out);
+			     size_t delta_n, int check_ids, hg_index **out);
 
 /* A 64-bit finaliser (splitmix64's): a bijection that mixes every bit. */
 static inline uint64_t hg__mix64(uint64_t x)
