@@ -10,9 +10,11 @@
  *
  *   base (immutable, built by hg_index_build / hg_index_compact / loaded):
  *     hashes[0..n)   32 B each       ids[0..n)   64-bit entry ids
- *     table t = bits [start_t, start_t + bits_t) of the hash, t < m:
- *       off_t[0 .. 2^bits_t]  CSR offsets   slots_t[0..n)  positions by key
- *         key k's entries: slots_t[off_t[k] .. off_t[k+1])
+ *     table t = bits [t*b, t*b + b) of the hash, t < m (bits past m*b unused):
+ *       off_t(k) = blk_t[k >> 10] + rel_t[k]   (u32 per 1024 keys + u16 per key;
+ *                                               plain u32 if a table is skewed)
+ *       slots_t[0..n)  positions sorted by key
+ *         key k's entries: slots_t[off_t(k) .. off_t(k+1))
  *     tomb[0..n)     1 byte per entry: removed
  *   delta (append-only overlay for adds, scanned brute force):
  *     hashes[0..cap) ids[0..cap) tomb[0..cap)   count published atomically
@@ -46,8 +48,9 @@
  *     working (microseconds each) while a rebuild runs on another thread.
  *   - hg_index_free() must not race with anything.
  *
- * Memory: about 105-115 bytes per entry at 10M entries with the default
- * tables (see docs/match.md for the measured figures).
+ * Memory: 110.5 bytes per entry at 10M entries with the default tables
+ * (11 x 23 bits), everything included (docs/match.md has the breakdown).
+ * The big arrays are advised to use transparent huge pages.
  */
 #ifndef HASHGATE_INDEX_H
 #define HASHGATE_INDEX_H
@@ -79,7 +82,7 @@ typedef struct hg_index hg_index;
 /* Build-time choices; zero fields mean "choose for me". */
 typedef struct hg_index_options {
 	/* Substring length in bits (HG_INDEX_MIN_BITS..HG_INDEX_MAX_BITS).
-	 * 0 = about log2(entries), between 16 and 23. */
+	 * 0 = ceil(log2(entries)) + 1, between 16 and 23 (measured best). */
 	unsigned bits;
 	/* Number of tables (1..HG_INDEX_MAX_TABLES, tables*bits <= 256).
 	 * 0 = 256 / bits. */
@@ -140,7 +143,9 @@ HG_API hg_status hg_index_build(const hg_index_options *opt, const hg_pdq *hashe
 HG_API void hg_index_free(hg_index *idx);
 
 /* Adds one entry (to the delta overlay). HG_ERR_EXISTS if `id` is already
- * present, HG_ERR_TOO_LARGE past HG_INDEX_MAX_ENTRIES, HG_ERR_NOMEM. */
+ * present, HG_ERR_TOO_LARGE past HG_INDEX_MAX_ENTRIES, HG_ERR_NOMEM. The
+ * first add or remove after hg_index_load_snapshot() also builds the id ->
+ * entry map (~0.3 s at 10M entries); later ones take microseconds. */
 HG_API hg_status hg_index_add(hg_index *idx, const hg_pdq *hash, uint64_t id);
 
 /* Removes an entry by id (a tombstone; its space is reclaimed by the next
@@ -182,11 +187,11 @@ HG_API hg_status hg_index_stats_get(hg_index *idx, hg_index_stats *out);
 /* ---- snapshots ----------------------------------------------------------
  * A snapshot is the whole index (tables included, so loading does not
  * rebuild) in one little-endian byte image:
- *   header (64 B): magic "HGIDX\r\n\x1a", format version, section sizes,
- *                  table layout, checksum of everything after the header,
- *                  checksum of the header itself
- *   sections, each 64-byte aligned: hashes, ids, tombstones, offsets and
- *   slots per table, delta hashes, delta ids.
+ *   header (128 B): magic "HGIDX\r\n\x1a", format version, entry counts,
+ *                   table layout, body size, checksum of the body, checksum
+ *                   of the header itself
+ *   body, sections 64-byte aligned: hashes, ids, tombstones, per table
+ *   its offsets and slots, then the delta's hashes, ids, tombstones.
  * See docs/match.md for the exact layout. Big-endian hosts get
  * HG_ERR_UNSUPPORTED (the arrays are used in place).
  */

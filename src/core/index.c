@@ -31,12 +31,14 @@ atomic_int hg__index_prefetch = 128;
 atomic_int hg__index_hugepages = 1;
 atomic_int hg__index_prefetch_l2 = 1;
 
-/* Cost model, in nanoseconds, measured by bench/bench_index.c on an AMD
- * EPYC (Zen 4) with the list far bigger than the caches: a probe costs
- * about one cache miss (the offsets), a candidate about one more (its
- * hash); a scan costs the kernel's time per list hash for all variants. */
-#define COST_PROBE 4.0
-#define COST_CAND 6.0
+/* Cost model, in nanoseconds, fitted to bench_index --crossover (AMD EPYC
+ * Zen 4, CPU time, 1k..1M clustered lists, radius 0..63): a probe costs
+ * ~20 ns all stages included (11 ns when the tables sit in cache, 30 ns at
+ * 1M), a candidate ~10 ns; a scan ~2 ns per list hash for all 8 variants
+ * with AVX-512. The planner picks the cheaper; where it errs (near the
+ * crossover) both plans cost about the same. */
+#define COST_PROBE 20.0
+#define COST_CAND 10.0
 
 static double scan_cost_per_hash(int nq)
 {
