@@ -9,7 +9,7 @@ PKGS="
   libssl-dev libsqlite3-dev sqlite3 libpq-dev postgresql
   libmicrohttpd-dev libjansson-dev curl wrk
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg
-  imagemagick mate-backgrounds
+  imagemagick mate-backgrounds gnuplot-nox
 "
 
 SUDO=""
