@@ -11,11 +11,12 @@ A configuration says which hashes the query side (the upload) computes and
 which the bank holds per known image:
   query "plain"      the upload's PDQ hash only
   query "dihedral"   its 8 dihedral variants
-  query "+trim"      also the 8 variants of the upload with uniform borders
-                     trimmed (hashgate's unletterbox), when hashgate found some
+  query "unletterbox" also the 8 variants of the upload with uniform bars
+                     trimmed (hashgate hash --unletterbox), when it found some
   bank  "pdq"        the plain PDQ hash of the original: a hotline's hash list
-  bank  "+regions"   also the hashes of canonical sub-regions of the original
-                     (a bank a platform builds from its own images)
+  bank  regions      also hashes of canonical sub-regions of the original
+                     (hashgate hash --regions): a bank a platform builds from
+                     its own images
 A query matches photo P when any of its hashes is within the radius of any of
 P's bank hashes. Recall counts an edit of P matched to P; a false match is a
 query matched to a different photo (counted per query/photo pair).
@@ -61,14 +62,25 @@ def extras(r, kind):
     return [variants(e) for e in r.get("extra", []) if e.get("kind") == kind]
 
 
-# Configurations: name, query kinds, dihedral?, bank kinds, description.
+def regions(r):
+    return {e["name"]: hexint(e["pdq"]) for e in r.get("extra", []) if e.get("kind") == "region"}
+
+
+# Configurations: name, query kinds, dihedral?, bank hashes, description.
+# Bank hash names: "pdq" (the original's) and hashgate's region names.
+CENTERS = ["center90", "center80", "center70", "center60"]
+CORNERS = ["tl85", "tr85", "bl85", "br85"]
 CONFIGS = [
-    ("A0 plain", ["full"], False, ["pdq"], "plain PDQ both sides (no dihedral)"),
-    ("A1 dihedral", ["full"], True, ["pdq"], "query: 8 dihedral variants"),
-    ("A2 dihedral+trim", ["full", "trim"], True, ["pdq"],
-     "query: dihedral + unletterboxed copy"),
-    ("B1 +regions", ["full", "trim"], True, ["pdq", "region"],
-     "bank: + canonical sub-regions of each image"),
+    ("A0 plain", ["full"], False, ["pdq"], "hash list; plain PDQ on both sides, no dihedral"),
+    ("A1 dihedral", ["full"], True, ["pdq"], "hash list; query: the 8 dihedral variants"),
+    ("A2 unletterbox", ["full", "trim"], True, ["pdq"],
+     "hash list; query: dihedral, plus the picture with uniform bars trimmed"),
+    ("B1 center80", ["full", "trim"], True, ["pdq", "center80"],
+     "bank from images: A2 + the middle 80% of each image"),
+    ("B2 centers", ["full", "trim"], True, ["pdq"] + CENTERS,
+     "bank from images: A2 + the middle 90/80/70/60%"),
+    ("B3 centers+corners", ["full", "trim"], True, ["pdq"] + CENTERS + CORNERS,
+     "bank from images: B2 + the four 85% corners"),
 ]
 
 
@@ -103,11 +115,10 @@ def main(argv):
         if r is None:
             print(f"analyze: no hash for original {p}", file=sys.stderr)
             return 1
-        bank[p] = {"pdq": [hexint(r["pdq"])],
-                   "region": [v[0] for v in extras(r, "region")]}
+        bank[p] = {"pdq": hexint(r["pdq"]), **regions(r)}
         quality[p] = r["quality"]
     photos = [p for p in photos if p in bank]
-    bank_flat = [(p, k, h) for p in photos for k in ("pdq", "region") for h in bank[p][k]]
+    bank_flat = [(p, k, h) for p in photos for k, h in bank[p].items()]
 
     # queries: (photo, edit, file) -> kind -> list of 8-variant lists
     queries = []
@@ -120,9 +131,9 @@ def main(argv):
             if r is None:
                 missing[name] += 1
                 continue
-            queries.append((p, name, {"full": [variants(r)], "trim": extras(r, "trim")}))
+            queries.append((p, name, {"full": [variants(r)], "trim": extras(r, "unletterbox")}))
     # The originals themselves, as queries, give the photo-against-photo pairs.
-    orig_queries = [(p, "original", {"full": [[bank[p]["pdq"][0]]], "trim": []})
+    orig_queries = [(p, "original", {"full": [[bank[p]["pdq"]]], "trim": []})
                     for p in photos]
 
     def min_dists(q, cfg):
@@ -177,8 +188,7 @@ def main(argv):
             "orig_pairs": sum(oo.values()),
             "orig_false_matches": sum(c for d, c in oo.items() if d <= radius),
             "orig_lowest": olow[0], "orig_lowest_a": olow[1], "orig_lowest_b": olow[2],
-            "bank_hashes": sum(1 + (len(bank[p]["region"]) if "region" in cfg[3] else 0)
-                               for p in photos),
+            "bank_hashes": sum(1 for p in photos for k in bank[p] if k in cfg[3]),
         })
         goal_dists = []
         for name, group, desc in edits:
@@ -234,6 +244,8 @@ def main(argv):
                 cols.append(pct(sum(sh[x] for x in range(d, d + 4)), sn))
                 cols.append(pct(sum(oh[x] for x in range(d, d + 4)), on))
             f.write(f"{d + 2} " + " ".join(f"{x:.4f}" for x in cols) + "\n")
+    with open(os.path.join(out, "plotvars.gp"), "w") as f:
+        f.write('names = "' + " ".join(c[0].replace(" ", "-") for c in CONFIGS) + '"\n')
     # per-edit recall for the bar chart
     with open(os.path.join(out, "peredit.dat"), "w") as f:
         for name, _, _ in edits:

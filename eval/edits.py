@@ -111,6 +111,7 @@ EDITS = [
      "rotate 5 degrees, black corners"),
     ("crop5", "crop", "png", crop_center(0.05), "crop 5% off every side"),
     ("crop10", "crop", "png", crop_center(0.10), "crop 10% off every side"),
+    ("crop15", "crop", "png", crop_center(0.15), "crop 15% off every side"),
     ("crop20", "crop", "png", crop_center(0.20), "crop 20% off every side"),
     ("crop10tl", "crop", "png", crop_corner, "crop 10% off the top and the left only"),
 ]

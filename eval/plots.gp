@@ -3,9 +3,9 @@
 # Columns: threshold.dat = t, then (recall %, false-match %) per configuration;
 # hist.dat = distance, then (same-photo %, other-photo %) per configuration;
 # peredit.dat = edit, then recall % per configuration. Configuration order is
-# analyze.py's CONFIGS: A0 plain, A1 dihedral, A2 dihedral+trim, B1 +regions.
+# analyze.py's CONFIGS, whose names it writes to plotvars.gp.
 set terminal pngcairo size 900,520 font "DejaVu Sans,10" noenhanced
-names = "A0-plain A1-dihedral A2-dihedral+trim B1-+regions"
+load dir."/plotvars.gp"
 n = words(names)
 
 set output dir."/threshold.png"

@@ -55,8 +55,13 @@ fi
 
 if [ "$quick" = 1 ]; then max_side=512; limit=10; else max_side=1024; limit=100000; fi
 work=$out/work
-rm -rf "$work"
+# Edited copies are kept between runs with the same photos and size (edits.py
+# only makes missing ones); anything else starts afresh.
+params="$photos $max_side $limit"
+if [ "$(cat "$work/params" 2>/dev/null)" != "$params" ]; then rm -rf "$work"; fi
+rm -rf "$work/orig" "$work/fallback"
 mkdir -p "$work/orig" "$work/edits"
+echo "$params" >"$work/params"
 
 # 1. normalise the originals (the bank side hashes these)
 find "$photos" -maxdepth 1 -type f \( -iname '*.jpg' -o -iname '*.jpeg' -o -iname '*.png' \) |
@@ -92,7 +97,7 @@ find "$work/orig" "$work/edits" -type f -print0 | sort -z |
 	2>"$work/hash-errors.log" || true
 end=$(date +%s.%N)
 : >"$out/fallback.log"
-grep -o '^hashgate: [^:]*' "$work/hash-errors.log" | sed 's/^hashgate: //' |
+{ grep -o '^hashgate: [^:]*' "$work/hash-errors.log" || true; } | sed 's/^hashgate: //' |
 	while read -r f; do
 		fb=$work/fallback/$(basename "$(dirname "$f")")_$(basename "$f").png
 		mkdir -p "$work/fallback"

@@ -31,17 +31,46 @@ enum {
 	 * bits from the exact hash (figures in README.md). Other formats hash
 	 * exactly. Cannot be combined with HG_HASH_COMPAT_CLI. */
 	HG_HASH_FAST = 1u << 9,
+	/* Query side: when the picture sits inside uniform bars (letterbox,
+	 * pillarbox, screenshot padding), also hash it with the bars trimmed:
+	 * one extra hash of kind HG_EXTRA_UNLETTERBOX (with its 8 variants under
+	 * HG_HASH_DIHEDRAL). Match an upload when ANY of its hashes matches. */
+	HG_HASH_UNLETTERBOX = 1u << 10,
+	/* Bank side: also hash canonical sub-regions of the image (kind
+	 * HG_EXTRA_REGION, plain hash only, named by position and size, e.g. "center80"
+	 * = the middle 80% of each side; the set is in docs/eval.md), so a
+	 * cropped upload can match a bank built from images. */
+	HG_HASH_REGIONS = 1u << 11,
 };
 
 /* The smallest side fast mode decodes a JPEG down to (unless the image is
  * smaller to begin with). */
 #define HG_HASH_FAST_MIN_SIDE 64
 
+/* The most extra hashes one image can give (unletterbox + regions). */
+#define HG_HASH_MAX_EXTRA 9
+
+typedef enum hg_extra_kind {
+	HG_EXTRA_UNLETTERBOX = 1, /* the picture with its uniform bars trimmed */
+	HG_EXTRA_REGION = 2,      /* a canonical sub-region */
+} hg_extra_kind;
+
+/* An extra hash of part of the decoded image. */
+typedef struct hg_extra_hash {
+	hg_pdq_result pdq;
+	hg_extra_kind kind;
+	const char *name;          /* "unletterbox", "center80", ...: static */
+	size_t x, y, width, height; /* the part hashed, in decoded pixels (in fast
+				     * mode: of the reduced image) */
+} hg_extra_hash;
+
 typedef struct hg_hashes {
 	hg_pdq_result pdq;
 	uint8_t md5[16], sha1[20], sha256[32]; /* with HG_HASH_DIGESTS */
 	hg_format format;
 	size_t width, height; /* the image's own size, also in fast mode */
+	size_t n_extra;                          /* with UNLETTERBOX / REGIONS */
+	hg_extra_hash extra[HG_HASH_MAX_EXTRA];
 } hg_hashes;
 
 typedef struct hg_hasher hg_hasher;

@@ -104,6 +104,41 @@ static void print_text(const struct job *j, unsigned flags)
 	putchar('\n');
 }
 
+static json_t *json_dihedral(const hg_pdq_result *r)
+{
+	char hex[HG_PDQ_HEX_LEN + 1];
+	json_t *d = json_object();
+	for (int i = 0; i < HG_DIH_COUNT; i++) {
+		hg_pdq_to_hex(&r->hash[i], hex);
+		json_object_set_new(d, hg_dihedral_name(i), json_string(hex));
+	}
+	return d;
+}
+
+static json_t *json_extras(const hg_hashes *hs, unsigned flags)
+{
+	char hex[HG_PDQ_HEX_LEN + 1];
+	json_t *a = json_array();
+	for (size_t i = 0; i < hs->n_extra; i++) {
+		const hg_extra_hash *e = &hs->extra[i];
+		json_t *o = json_object();
+		json_object_set_new(o, "kind", json_string(e->kind == HG_EXTRA_UNLETTERBOX
+								   ? "unletterbox" : "region"));
+		json_object_set_new(o, "name", json_string(e->name));
+		json_object_set_new(o, "x", json_integer((json_int_t)e->x));
+		json_object_set_new(o, "y", json_integer((json_int_t)e->y));
+		json_object_set_new(o, "width", json_integer((json_int_t)e->width));
+		json_object_set_new(o, "height", json_integer((json_int_t)e->height));
+		hg_pdq_to_hex(&e->pdq.hash[0], hex);
+		json_object_set_new(o, "pdq", json_string(hex));
+		json_object_set_new(o, "quality", json_integer(e->pdq.quality));
+		if ((flags & HG_HASH_DIHEDRAL) && e->kind == HG_EXTRA_UNLETTERBOX)
+			json_object_set_new(o, "dihedral", json_dihedral(&e->pdq));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
 static void print_json(const struct job *j, unsigned flags)
 {
 	char hex[HG_PDQ_HEX_LEN + 1];
@@ -115,14 +150,10 @@ static void print_json(const struct job *j, unsigned flags)
 	json_object_set_new(o, "format", json_string(hg_format_name(j->hashes.format)));
 	json_object_set_new(o, "width", json_integer((json_int_t)j->hashes.width));
 	json_object_set_new(o, "height", json_integer((json_int_t)j->hashes.height));
-	if (flags & HG_HASH_DIHEDRAL) {
-		json_t *d = json_object();
-		for (int i = 0; i < HG_DIH_COUNT; i++) {
-			hg_pdq_to_hex(&j->hashes.pdq.hash[i], hex);
-			json_object_set_new(d, hg_dihedral_name(i), json_string(hex));
-		}
-		json_object_set_new(o, "dihedral", d);
-	}
+	if (flags & HG_HASH_DIHEDRAL)
+		json_object_set_new(o, "dihedral", json_dihedral(&j->hashes.pdq));
+	if (flags & (HG_HASH_UNLETTERBOX | HG_HASH_REGIONS))
+		json_object_set_new(o, "extra", json_extras(&j->hashes, flags));
 	if (flags & HG_HASH_DIGESTS) {
 		char buf[65];
 		hg_hex_encode(j->hashes.md5, 16, buf);
@@ -144,6 +175,8 @@ static const char usage[] =
 	"  --dihedral        print the 8 dihedral variants (reference --pdqdih-across order)\n"
 	"  --all             append md5=,sha1=,sha256= of the file bytes\n"
 	"  --json            one JSON object per line\n"
+	"  --unletterbox     also hash the picture inside uniform bars (JSON \"extra\")\n"
+	"  --regions         also hash canonical sub-regions, for banks (JSON \"extra\")\n"
 	"  --compat cli      the reference CLI's family (512x512 pre-resize); default: full\n"
 	"  --fast            approximate: JPEGs decoded at reduced scale (a few bits off)\n"
 	"  -j N              hash on N threads (output keeps the input order)\n"
@@ -175,6 +208,10 @@ int hg_cmd_hash(int argc, char **argv)
 			flags |= HG_HASH_DIGESTS;
 		} else if (!strcmp(a, "--fast")) {
 			flags |= HG_HASH_FAST;
+		} else if (!strcmp(a, "--unletterbox")) {
+			flags |= HG_HASH_UNLETTERBOX;
+		} else if (!strcmp(a, "--regions")) {
+			flags |= HG_HASH_REGIONS;
 		} else if (!strcmp(a, "--json")) {
 			json = 1;
 		} else if (!strcmp(a, "--compat") && i + 1 < argc) {

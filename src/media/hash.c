@@ -5,6 +5,8 @@
  */
 #include "hashgate/hash.h"
 
+#include "core/border.h"
+
 #include <errno.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -79,6 +81,78 @@ void hg_hex_encode(const uint8_t *bytes, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
+/* Canonical sub-regions for banks built from images: the middle of the image
+ * at a few sizes, and its corners. Offsets and sizes are in thousandths of a
+ * side. */
+static const struct region {
+	const char *name;
+	unsigned x, y, size;
+} regions[] = {
+	{"center90", 50, 50, 900},  {"center80", 100, 100, 800}, {"center70", 150, 150, 700},
+	{"center60", 200, 200, 600}, {"tl85", 0, 0, 850},         {"tr85", 150, 0, 850},
+	{"bl85", 0, 150, 850},       {"br85", 150, 150, 850},
+};
+
+/* Hashes the part `r` of `img` into the next extra slot. A part too small to
+ * hash is skipped, not an error: the image's own hash is still there. In fast
+ * mode (`red` set) the part of the reduced image stands for the part of the
+ * original that its pixels cover. */
+static hg_status hash_part(hg_hasher *h, const hg_image *img, const hg_pdq_reduction *red,
+			   hg_rect r, hg_extra_kind kind, const char *name, unsigned pdq_flags,
+			   hg_hashes *out)
+{
+	if (out->n_extra == HG_HASH_MAX_EXTRA)
+		return HG_ERR_INTERNAL;
+	hg_extra_hash *e = &out->extra[out->n_extra];
+	const uint8_t *p = img->pixels + r.y * img->stride + r.x * (size_t)img->channels;
+	hg_status st;
+	if (red) {
+		hg_pdq_reduction part = {r.width * red->denom / red->num,
+					 r.height * red->denom / red->num, red->num, red->denom};
+		st = hg_pdq_hash_reduced(h->pdq, p, r.width, r.height, img->stride, img->channels,
+					 &part, pdq_flags & HG_PDQ_DIHEDRAL, &e->pdq);
+	} else {
+		st = hg_pdq_hash_pixels(h->pdq, p, r.width, r.height, img->stride, img->channels,
+					pdq_flags, &e->pdq);
+	}
+	/* Too small to hash; in fast mode also a part whose reduced size the
+	 * reduction cannot stand for. Either way the image's own hash stands. */
+	if (st == HG_ERR_TOO_SMALL || (red && st == HG_ERR_INVALID_ARG))
+		return HG_OK;
+	if (st)
+		return st;
+	e->kind = kind;
+	e->name = name;
+	e->x = r.x;
+	e->y = r.y;
+	e->width = r.width;
+	e->height = r.height;
+	out->n_extra++;
+	return HG_OK;
+}
+
+static hg_status hash_extras(hg_hasher *h, const hg_image *img, unsigned flags,
+			     const hg_pdq_reduction *red, hg_hashes *out)
+{
+	unsigned pdq_flags = flags & (HG_PDQ_DIHEDRAL | HG_PDQ_COMPAT_CLI);
+	hg_rect r;
+	hg_status st = HG_OK;
+	if ((flags & HG_HASH_UNLETTERBOX) &&
+	    hg_find_content(img->pixels, img->width, img->height, img->stride, img->channels, &r))
+		st = hash_part(h, img, red, r, HG_EXTRA_UNLETTERBOX, "unletterbox", pdq_flags, out);
+	if (!(flags & HG_HASH_REGIONS))
+		return st;
+	for (size_t i = 0; st == HG_OK && i < sizeof regions / sizeof regions[0]; i++) {
+		r.x = img->width * regions[i].x / 1000;
+		r.y = img->height * regions[i].y / 1000;
+		r.width = img->width * regions[i].size / 1000;
+		r.height = img->height * regions[i].size / 1000;
+		st = hash_part(h, img, red, r, HG_EXTRA_REGION, regions[i].name,
+			       pdq_flags & ~(unsigned)HG_PDQ_DIHEDRAL, out);
+	}
+	return st;
+}
+
 hg_status hg_hash_bytes(hg_hasher *h, const void *data, size_t len, unsigned flags,
 			hg_hashes *out)
 {
@@ -89,7 +163,7 @@ hg_status hg_hash_bytes(hg_hasher *h, const void *data, size_t len, unsigned fla
 		return HG_ERR_INVALID_ARG;
 	h->errmsg[0] = '\0';
 	if (flags & ~(unsigned)(HG_HASH_DIHEDRAL | HG_HASH_COMPAT_CLI | HG_HASH_DIGESTS |
-				HG_HASH_FAST))
+				HG_HASH_FAST | HG_HASH_UNLETTERBOX | HG_HASH_REGIONS))
 		return fail(h, HG_ERR_INVALID_ARG, "unknown hash flags");
 	if ((flags & HG_HASH_FAST) && (flags & HG_HASH_COMPAT_CLI))
 		return fail(h, HG_ERR_INVALID_ARG, "fast mode has no CLI-compatible family");
@@ -115,9 +189,13 @@ hg_status hg_hash_bytes(hg_hasher *h, const void *data, size_t len, unsigned fla
 	out->format = img.format;
 	out->width = red.full_width;
 	out->height = red.full_height;
+	if (st == HG_OK)
+		st = hash_extras(h, &img, flags, (flags & HG_HASH_FAST) ? &red : NULL, out);
 	hg_image_release(&img);
-	if (st)
+	if (st) {
+		memset(out, 0, sizeof *out);
 		return fail(h, st, NULL);
+	}
 	if ((flags & HG_HASH_DIGESTS) &&
 	    (!digest(EVP_md5(), data, len, out->md5) || !digest(EVP_sha1(), data, len, out->sha1) ||
 	     !digest(EVP_sha256(), data, len, out->sha256)))

@@ -1,0 +1,100 @@
+/*
+ * border.c — finds the picture inside uniform bars (see border.h).
+ *
+ * Each side's reference colour is the mean of its outermost line, so a bar of
+ * any colour is found, and a line of real content (whose pixels straddle its
+ * mean) is not. Lines are then taken while they stay within the tolerance of
+ * that colour. Work is proportional to the bars' area plus one line per side.
+ */
+#include "core/border.h"
+
+/* A line of `count` pixels, `step` bytes apart, from `p`. */
+struct line {
+	const uint8_t *p;
+	size_t step, count;
+};
+
+static void line_mean(struct line l, int channels, int ref[4])
+{
+	uint64_t sum[4] = {0, 0, 0, 0};
+	for (size_t i = 0; i < l.count; i++)
+		for (int c = 0; c < channels; c++)
+			sum[c] += l.p[i * l.step + (size_t)c];
+	for (int c = 0; c < channels; c++)
+		ref[c] = (int)(sum[c] / l.count);
+}
+
+static int line_is_bar(struct line l, int channels, const int ref[4])
+{
+	size_t allowed = l.count / HG_BORDER_OUTLIER_DIV, off = 0;
+	for (size_t i = 0; i < l.count; i++) {
+		const uint8_t *px = l.p + i * l.step;
+		for (int c = 0; c < channels; c++) {
+			int d = (int)px[c] - ref[c];
+			if (d > HG_BORDER_TOLERANCE || d < -HG_BORDER_TOLERANCE) {
+				if (++off > allowed)
+					return 0;
+				break;
+			}
+		}
+	}
+	return 1;
+}
+
+/* How many lines from the outside inwards (line k starts at first + k*advance,
+ * up to `max` lines) belong to a bar. */
+static size_t bar_depth(const uint8_t *first, ptrdiff_t advance, size_t step, size_t count,
+			size_t max, int channels)
+{
+	int ref[4] = {0, 0, 0, 0};
+	struct line l = {first, step, count};
+	line_mean(l, channels, ref);
+	size_t k = 0;
+	while (k < max) {
+		l.p = first + (ptrdiff_t)k * advance;
+		if (!line_is_bar(l, channels, ref))
+			break;
+		k++;
+	}
+	return k;
+}
+
+int hg_find_content(const uint8_t *pixels, size_t width, size_t height, size_t stride,
+		    int channels, hg_rect *content)
+{
+	hg_rect all = {0, 0, width, height};
+	if (content)
+		*content = all;
+	if (!pixels || !content || width == 0 || height == 0 ||
+	    (channels != 1 && channels != 3 && channels != 4))
+		return 0;
+	int colour = channels == 4 ? 3 : channels; /* alpha is not looked at */
+	size_t px = (size_t)channels;
+	ptrdiff_t row = (ptrdiff_t)stride, col = (ptrdiff_t)px;
+
+	size_t top = bar_depth(pixels, row, px, width, height, colour);
+	if (top == height)
+		return 0; /* uniform all over: nothing inside */
+	size_t bottom = bar_depth(pixels + (height - 1) * stride, -row, px, width, height - top,
+				  colour);
+	size_t inner_h = height - top - bottom;
+	if (inner_h == 0)
+		return 0;
+	const uint8_t *first_row = pixels + top * stride;
+	size_t left = bar_depth(first_row, col, stride, inner_h, width, colour);
+	size_t right = bar_depth(first_row + (width - 1) * px, -col, stride, inner_h,
+				 width - left, colour);
+	size_t inner_w = width - left - right;
+
+	if (top + bottom < height / HG_BORDER_MIN_TRIM_DIV + 1 &&
+	    left + right < width / HG_BORDER_MIN_TRIM_DIV + 1)
+		return 0;
+	if (inner_w < HG_BORDER_MIN_KEEP_PX || inner_h < HG_BORDER_MIN_KEEP_PX ||
+	    inner_w < width / HG_BORDER_MIN_KEEP_DIV || inner_h < height / HG_BORDER_MIN_KEEP_DIV)
+		return 0;
+	content->x = left;
+	content->y = top;
+	content->width = inner_w;
+	content->height = inner_h;
+	return 1;
+}

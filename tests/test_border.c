@@ -1,0 +1,149 @@
+/*
+ * test_border.c — unletterbox: hg_find_content() finds a picture inside bars
+ * of any colour (with JPEG-like noise), leaves a picture without bars alone,
+ * refuses uniform images and trims that would leave too little; and
+ * hg_hash_pixels of the trimmed part equals the hash of the picture alone, so
+ * a letterboxed upload matches its original exactly.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/border.h"
+#include "harness.h"
+#include "hashgate/pdq.h"
+
+#define W 300
+#define H 200
+#define C 3
+
+static uint32_t rng = 12345;
+static unsigned rnd(void)
+{
+	rng = rng * 1103515245u + 12345u;
+	return (rng >> 16) & 0x7fff;
+}
+
+/* A textured "picture": smooth gradients plus noise, nowhere uniform. */
+static void paint_picture(uint8_t *img, size_t stride, size_t x0, size_t y0, size_t w, size_t h)
+{
+	for (size_t y = 0; y < h; y++)
+		for (size_t x = 0; x < w; x++) {
+			uint8_t *p = img + (y0 + y) * stride + (x0 + x) * C;
+			p[0] = (uint8_t)((x * 255 / w + rnd() % 60) % 256);
+			p[1] = (uint8_t)((y * 255 / h + rnd() % 60) % 256);
+			p[2] = (uint8_t)(((x + y) * 97 + rnd() % 80) % 256);
+		}
+}
+
+static void fill(uint8_t *img, int r, int g, int b, int noise)
+{
+	for (size_t i = 0; i < (size_t)W * H; i++) {
+		img[i * C] = (uint8_t)(r + (noise ? (int)(rnd() % (unsigned)noise) : 0));
+		img[i * C + 1] = (uint8_t)(g + (noise ? (int)(rnd() % (unsigned)noise) : 0));
+		img[i * C + 2] = (uint8_t)(b + (noise ? (int)(rnd() % (unsigned)noise) : 0));
+	}
+}
+
+int main(void)
+{
+	uint8_t *img = malloc((size_t)W * H * C);
+	CHECK(img != NULL);
+	if (!img)
+		return hgt_finish("test_border");
+	hg_rect r;
+
+	/* letterbox: black bars of 30 rows, with noise up to 10 levels */
+	fill(img, 0, 0, 0, 10);
+	paint_picture(img, W * C, 0, 30, W, H - 60);
+	CHECK_INT(hg_find_content(img, W, H, W * C, C, &r), 1);
+	CHECK_INT(r.x, 0);
+	CHECK_INT(r.y, 30);
+	CHECK_INT(r.width, W);
+	CHECK_INT(r.height, H - 60);
+
+	/* screenshot: grey padding of unequal widths on all four sides */
+	fill(img, 43, 43, 43, 0);
+	paint_picture(img, W * C, 40, 15, 200, 150);
+	CHECK_INT(hg_find_content(img, W, H, W * C, C, &r), 1);
+	CHECK_INT(r.x, 40);
+	CHECK_INT(r.y, 15);
+	CHECK_INT(r.width, 200);
+	CHECK_INT(r.height, 150);
+
+	/* a few stray pixels in a bar (under 1/50 of a row) do not stop it */
+	img[5 * W * C + 7 * C] = 255;
+	img[5 * W * C + 8 * C + 1] = 255;
+	CHECK_INT(hg_find_content(img, W, H, W * C, C, &r), 1);
+	CHECK_INT(r.y, 15);
+
+	/* no bars: a picture all over */
+	paint_picture(img, W * C, 0, 0, W, H);
+	CHECK_INT(hg_find_content(img, W, H, W * C, C, &r), 0);
+	CHECK_INT(r.width, W);
+	CHECK_INT(r.height, H);
+
+	/* a uniform image has nothing inside */
+	fill(img, 200, 10, 10, 0);
+	CHECK_INT(hg_find_content(img, W, H, W * C, C, &r), 0);
+
+	/* a bar of 2 rows (under 1/64 of the height) is not worth a second hash */
+	fill(img, 255, 255, 255, 0);
+	paint_picture(img, W * C, 0, 2, W, H - 2);
+	CHECK_INT(hg_find_content(img, W, H, W * C, C, &r), 0);
+
+	/* a picture under a quarter of the side is refused (too little left) */
+	fill(img, 0, 0, 0, 0);
+	paint_picture(img, W * C, 100, 0, 60, H);
+	CHECK_INT(hg_find_content(img, W, H, W * C, C, &r), 0);
+
+	/* grey and RGBA layouts */
+	uint8_t *grey = malloc((size_t)W * H);
+	uint8_t *rgba = malloc((size_t)W * H * 4);
+	CHECK(grey && rgba);
+	if (grey && rgba) {
+		for (size_t y = 0; y < H; y++)
+			for (size_t x = 0; x < W; x++) {
+				int in = x >= 50 && x < 250;
+				uint8_t v = in ? (uint8_t)(rnd() % 256) : 0;
+				grey[y * W + x] = v;
+				uint8_t *p = rgba + (y * W + x) * 4;
+				p[0] = p[1] = p[2] = v;
+				p[3] = (uint8_t)(rnd() % 256); /* alpha is ignored */
+			}
+		CHECK_INT(hg_find_content(grey, W, H, W, 1, &r), 1);
+		CHECK_INT(r.x, 50);
+		CHECK_INT(r.width, 200);
+		CHECK_INT(hg_find_content(rgba, W, H, W * 4, 4, &r), 1);
+		CHECK_INT(r.x, 50);
+		CHECK_INT(r.width, 200);
+	}
+	CHECK_INT(hg_find_content(NULL, W, H, W, 1, &r), 0);
+	CHECK_INT(hg_find_content(grey, W, H, W, 2, &r), 0);
+
+	/* the trimmed part hashes exactly as the picture alone */
+	fill(img, 0, 0, 0, 0);
+	paint_picture(img, W * C, 0, 40, W, 120);
+	hg_pdq_hasher *hasher = NULL;
+	CHECK_INT(hg_pdq_hasher_new(&hasher), HG_OK);
+	CHECK_INT(hg_find_content(img, W, H, W * C, C, &r), 1);
+	hg_pdq_result boxed, inner, alone;
+	CHECK_INT(hg_pdq_hash_pixels(hasher, img, W, H, W * C, C, 0, &boxed), HG_OK);
+	CHECK_INT(hg_pdq_hash_pixels(hasher, img + r.y * W * C + r.x * C, r.width, r.height,
+				     W * C, C, 0, &inner),
+		  HG_OK);
+	uint8_t *pic = malloc((size_t)W * 120 * C);
+	CHECK(pic != NULL);
+	if (pic) {
+		memcpy(pic, img + 40 * W * C, (size_t)W * 120 * C);
+		CHECK_INT(hg_pdq_hash_pixels(hasher, pic, W, 120, W * C, C, 0, &alone), HG_OK);
+		CHECK_INT(hg_pdq_distance(&inner.hash[0], &alone.hash[0]), 0);
+		CHECK(hg_pdq_distance(&boxed.hash[0], &alone.hash[0]) > 31);
+	}
+	free(pic);
+	hg_pdq_hasher_free(hasher);
+	free(grey);
+	free(rgba);
+	free(img);
+	return hgt_finish("test_border");
+}
