@@ -31,6 +31,7 @@ import os
 import sys
 
 MAXT = 64  # thresholds plotted: 0..MAXT
+MIN_QUALITY = 50  # HG_PDQ_MIN_QUALITY: flatter hashes are neither listed nor matched
 
 
 def hexint(h):
@@ -59,11 +60,15 @@ def variants(r):
 
 
 def extras(r, kind):
-    return [variants(e) for e in r.get("extra", []) if e.get("kind") == kind]
+    """Extra hashes of one kind, without those too flat to match on (hashgate
+    match skips PDQ quality < 50, as pytx and HMA do)."""
+    return [variants(e) for e in r.get("extra", [])
+            if e.get("kind") == kind and e["quality"] >= MIN_QUALITY]
 
 
 def regions(r):
-    return {e["name"]: hexint(e["pdq"]) for e in r.get("extra", []) if e.get("kind") == "region"}
+    return {e["name"]: hexint(e["pdq"]) for e in r.get("extra", [])
+            if e.get("kind") == "region" and e["quality"] >= MIN_QUALITY}
 
 
 # Configurations: name, query kinds, dihedral?, bank hashes, description.
@@ -115,8 +120,10 @@ def main(argv):
         if r is None:
             print(f"analyze: no hash for original {p}", file=sys.stderr)
             return 1
-        bank[p] = {"pdq": hexint(r["pdq"]), **regions(r)}
         quality[p] = r["quality"]
+        if r["quality"] >= MIN_QUALITY:
+            bank[p] = {"pdq": hexint(r["pdq"]), **regions(r)}
+    flat = [p for p in photos if p not in bank]
     photos = [p for p in photos if p in bank]
     bank_flat = [(p, k, h) for p in photos for k, h in bank[p].items()]
 
@@ -131,7 +138,8 @@ def main(argv):
             if r is None:
                 missing[name] += 1
                 continue
-            queries.append((p, name, {"full": [variants(r)], "trim": extras(r, "unletterbox")}))
+            full = [variants(r)] if r["quality"] >= MIN_QUALITY else []
+            queries.append((p, name, {"full": full, "trim": extras(r, "unletterbox")}))
     # The originals themselves, as queries, give the photo-against-photo pairs.
     orig_queries = [(p, "original", {"full": [[bank[p]["pdq"]]], "trim": []})
                     for p in photos]
@@ -141,6 +149,8 @@ def main(argv):
         _, qkinds, dih, bkinds, _ = cfg
         qh = [h for k in qkinds for var in q.get(k, []) for h in (var if dih else var[:1])]
         best = {}
+        if not qh:
+            return {p: 257 for p in photos}  # too flat: not matched at all
         for p, k, b in bank_flat:
             if k not in bkinds:
                 continue
@@ -253,18 +263,20 @@ def main(argv):
                     if r["config"] == c[0] and r["edit"] == name]
             f.write(f"{name} " + " ".join(f"{v:.2f}" for v in vals) + "\n")
 
-    write_report(out, rows, fm_rows, edits, photos, quality, missing, radius)
+    write_report(out, rows, fm_rows, edits, photos, flat, missing, radius)
     return 0
 
 
-def write_report(out, rows, fm_rows, edits, photos, quality, missing, radius):
+def write_report(out, rows, fm_rows, edits, photos, flat, missing, radius):
     by = {(r["config"], r["edit"]): r for r in rows}
     cnames = [c[0] for c in CONFIGS]
     lines = []
     lines.append(f"# hashgate evaluation: recall on edited copies at radius {radius}\n")
-    lines.append(f"{len(photos)} distinct photos, {len(edits)} edits each. "
-                 f"{sum(1 for p in photos if quality[p] < 50)} originals have PDQ quality "
-                 "below 50 (kept: a bank built from images still holds them).\n")
+    lines.append(f"{len(photos)} distinct photos, {len(edits)} edits each. Hashes with PDQ "
+                 f"quality below {MIN_QUALITY} are neither listed nor matched (as `hashgate "
+                 "match`, pytx and HMA do): a query whose hashes are all that flat counts as "
+                 "a miss. Originals left out for that reason: "
+                 + (", ".join(flat) if flat else "none") + ".\n")
     lines.append("Configurations:\n")
     for c in CONFIGS:
         lines.append(f"- **{c[0]}**: {c[4]}")

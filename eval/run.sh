@@ -14,6 +14,7 @@
 #   --quick          10 photos at 512 px: checks the pipeline in seconds
 #   --out DIR        default: ./eval-report
 #   --hashgate PATH  default: build/hashgate beside this script, else on PATH
+#   --edits A,B,...  only these edits (names as in eval/edits.py)
 #   --no-improvements  hash without --unletterbox/--regions (plain PDQ only)
 # Needs ImageMagick, python3 (standard library) and, for the plots, gnuplot.
 set -euo pipefail
@@ -26,6 +27,7 @@ hashgate=""
 jobs=2
 radius=31
 improve=1
+only=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1 ;;
@@ -35,6 +37,7 @@ while [ $# -gt 0 ]; do
 	-j) jobs=$2; shift ;;
 	--radius) radius=$2; shift ;;
 	--no-improvements) improve=0 ;;
+	--edits) only=(--only "$2"); shift ;;
 	-h | --help) sed -n '2,20p' "$0"; exit 0 ;;
 	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
@@ -70,7 +73,8 @@ find "$photos" -maxdepth 1 -type f \( -iname '*.jpg' -o -iname '*.jpeg' -o -inam
 		stem=$(basename "$f" | sed 's/\.[^.]*$//; s/[^A-Za-z0-9_-]/_/g')
 		printf '%s\0%s\0' "$f" "$work/orig/$stem.png"
 	done | xargs -0 -n 2 -P "$jobs" sh -c \
-	'convert "$1[0]" -alpha off -colorspace sRGB -depth 8 -resize '"${max_side}x${max_side}"'\> "$2"' sh
+	'convert "$1[0]" -alpha off -colorspace sRGB -depth 8 -resize '"${max_side}x${max_side}"'\> \
+	-define png:compression-level=1 "$2"' sh
 
 # 2. drop near-identical photos
 hash_flags=(--json --dihedral)
@@ -86,13 +90,15 @@ nphotos=$(find "$work/orig" -name '*.png' | wc -l)
 echo "run.sh: $nphotos photos; hashing with: ${hash_flags[*]}" >&2
 
 # 3. edited copies
-python3 "$here/edits.py" --list >"$work/edits.csv"
-python3 "$here/edits.py" "$work/orig" "$work/edits" -j "$jobs"
+python3 "$here/edits.py" "${only[@]}" --list >"$work/edits.csv"
+python3 "$here/edits.py" "${only[@]}" "$work/orig" "$work/edits" -j "$jobs"
 
 # 4. hash everything. Files this hashgate cannot decode (a format not yet
 # supported) are decoded by ImageMagick to PNG and hashed as that, and listed.
 start=$(date +%s.%N)
-find "$work/orig" "$work/edits" -type f -print0 | sort -z |
+{ find "$work/orig" -type f -print0
+  cut -d, -f1 "$work/edits.csv" | while read -r e; do
+	find "$work/edits/$e" -type f -print0; done; } |
 	xargs -0 "$hashgate" hash "${hash_flags[@]}" -j "$jobs" >"$work/hashes.jsonl" \
 	2>"$work/hash-errors.log" || true
 end=$(date +%s.%N)
