@@ -13,6 +13,8 @@ which the bank holds per known image:
   query "dihedral"   its 8 dihedral variants
   query "unletterbox" also the 8 variants of the upload with uniform bars
                      trimmed (hashgate hash --unletterbox), when it found some
+  query "uncaption"  also the upload without its caption bands and with them
+                     painted over (hashgate hash --uncaption)
   bank  "pdq"        the plain PDQ hash of the original: a hotline's hash list
   bank  regions      also hashes of canonical sub-regions of the original
                      (hashgate hash --regions): a bank a platform builds from
@@ -75,16 +77,19 @@ def regions(r):
 # Bank hash names: "pdq" (the original's) and hashgate's region names.
 CENTERS = ["center90", "center80", "center70", "center60"]
 CORNERS = ["tl85", "tr85", "bl85", "br85"]
+QALL = ["full", "trim", "ctrim", "cfill"]
 CONFIGS = [
     ("A0 plain", ["full"], False, ["pdq"], "hash list; plain PDQ on both sides, no dihedral"),
     ("A1 dihedral", ["full"], True, ["pdq"], "hash list; query: the 8 dihedral variants"),
     ("A2 unletterbox", ["full", "trim"], True, ["pdq"],
      "hash list; query: dihedral, plus the picture with uniform bars trimmed"),
-    ("B1 center80", ["full", "trim"], True, ["pdq", "center80"],
-     "bank from images: A2 + the middle 80% of each image"),
-    ("B2 centers", ["full", "trim"], True, ["pdq"] + CENTERS,
-     "bank from images: A2 + the middle 90/80/70/60%"),
-    ("B3 centers+corners", ["full", "trim"], True, ["pdq"] + CENTERS + CORNERS,
+    ("A3 uncaption", QALL, True, ["pdq"],
+     "hash list; query: A2, plus the picture without / under caption bands"),
+    ("B1 center80", QALL, True, ["pdq", "center80"],
+     "bank from images: A3 + the middle 80% of each image"),
+    ("B2 centers", QALL, True, ["pdq"] + CENTERS,
+     "bank from images: A3 + the middle 90/80/70/60%"),
+    ("B3 centers+corners", QALL, True, ["pdq"] + CENTERS + CORNERS,
      "bank from images: B2 + the four 85% corners"),
 ]
 
@@ -139,7 +144,9 @@ def main(argv):
                 missing[name] += 1
                 continue
             full = [variants(r)] if r["quality"] >= MIN_QUALITY else []
-            queries.append((p, name, {"full": full, "trim": extras(r, "unletterbox")}))
+            queries.append((p, name, {"full": full, "trim": extras(r, "unletterbox"),
+                                      "ctrim": extras(r, "caption-trim"),
+                                      "cfill": extras(r, "caption-fill")}))
     # The originals themselves, as queries, give the photo-against-photo pairs.
     orig_queries = [(p, "original", {"full": [[bank[p]["pdq"]]], "trim": []})
                     for p in photos]

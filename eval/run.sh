@@ -15,7 +15,7 @@
 #   --out DIR        default: ./eval-report
 #   --hashgate PATH  default: build/hashgate beside this script, else on PATH
 #   --edits A,B,...  only these edits (names as in eval/edits.py)
-#   --no-improvements  hash without --unletterbox/--regions (plain PDQ only)
+#   --no-improvements  hash without --unletterbox/--uncaption/--regions
 # Needs ImageMagick, python3 (standard library) and, for the plots, gnuplot.
 set -euo pipefail
 
@@ -79,7 +79,7 @@ find "$photos" -maxdepth 1 -type f \( -iname '*.jpg' -o -iname '*.jpeg' -o -inam
 # 2. drop near-identical photos
 hash_flags=(--json --dihedral)
 if [ "$improve" = 1 ]; then
-	for opt in --unletterbox --regions; do
+	for opt in --unletterbox --uncaption --regions; do
 		if "$hashgate" hash --help | grep -q -- "$opt"; then hash_flags+=("$opt"); fi
 	done
 fi

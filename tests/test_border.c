@@ -3,7 +3,8 @@
  * of any colour (with JPEG-like noise), leaves a picture without bars alone,
  * refuses uniform images and trims that would leave too little; and
  * hg_hash_pixels of the trimmed part equals the hash of the picture alone, so
- * a letterboxed upload matches its original exactly.
+ * a letterboxed upload matches its original exactly. Caption bands: found
+ * through rows of text, ended at their last uniform row, and painted over.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -120,6 +121,45 @@ int main(void)
 	}
 	CHECK_INT(hg_find_content(NULL, W, H, W, 1, &r), 0);
 	CHECK_INT(hg_find_content(grey, W, H, W, 2, &r), 0);
+
+	/* a caption band: white, 40 rows, "text" (dark runs over 40% of the
+	 * width) on rows 10..29, a clean margin, then the picture */
+	fill(img, 255, 255, 255, 0);
+	paint_picture(img, W * C, 0, 40, W, H - 40);
+	for (size_t y = 10; y < 30; y++)
+		for (size_t x = 20; x < 140; x++)
+			memset(img + y * W * C + x * C, 0, C);
+	size_t top = 99, bottom = 99;
+	CHECK_INT(hg_find_bands(img, W, H, W * C, C, &top, &bottom), 1);
+	CHECK_INT(top, 40);
+	CHECK_INT(bottom, 0);
+	/* strict unletterbox stops at the text */
+	CHECK_INT(hg_find_content(img, W, H, W * C, C, &r), 1);
+	CHECK_INT(r.y, 10);
+	hg_fill_bands(img, H, W * C, top, bottom);
+	CHECK(memcmp(img, img + 40 * W * C, W * C) == 0);
+	CHECK(memcmp(img + 20 * W * C, img + 40 * W * C, W * C) == 0);
+	CHECK(memcmp(img + 41 * W * C, img + 40 * W * C, W * C) != 0);
+	/* text over more than 3/4 of a row ends the band: no uniform row after */
+	fill(img, 255, 255, 255, 0);
+	paint_picture(img, W * C, 0, 40, W, H - 40);
+	for (size_t y = 10; y < 30; y++)
+		memset(img + y * W * C, 0, (size_t)W * C * 9 / 10);
+	CHECK_INT(hg_find_bands(img, W, H, W * C, C, &top, &bottom), 1);
+	CHECK_INT(top, 10);
+	/* a picture has no bands; nor has a band taller than a third */
+	paint_picture(img, W * C, 0, 0, W, H);
+	CHECK_INT(hg_find_bands(img, W, H, W * C, C, &top, &bottom), 0);
+	CHECK_INT(top, 0);
+	fill(img, 0, 0, 0, 0);
+	paint_picture(img, W * C, 0, 100, W, H - 100);
+	CHECK_INT(hg_find_bands(img, W, H, W * C, C, &top, &bottom), 0);
+	/* the bottom band, grey */
+	fill(img, 128, 128, 128, 0);
+	paint_picture(img, W * C, 0, 0, W, H - 25);
+	CHECK_INT(hg_find_bands(img, W, H, W * C, C, &top, &bottom), 1);
+	CHECK_INT(top, 0);
+	CHECK_INT(bottom, 25);
 
 	/* the trimmed part hashes exactly as the picture alone */
 	fill(img, 0, 0, 0, 0);

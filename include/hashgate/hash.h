@@ -41,25 +41,37 @@ enum {
 	 * = the middle 80% of each side; the set is in docs/eval.md), so a
 	 * cropped upload can match a bank built from images. */
 	HG_HASH_REGIONS = 1u << 11,
+	/* Query side: when a caption band (a uniform bar with text) covers the
+	 * top or bottom, also hash the picture without it (HG_EXTRA_CAPTION_TRIM:
+	 * for a band added above or below) and with it painted over by the
+	 * neighbouring rows (HG_EXTRA_CAPTION_FILL: for a band laid over the
+	 * picture), with 8 variants each under HG_HASH_DIHEDRAL. */
+	HG_HASH_UNCAPTION = 1u << 12,
 };
 
 /* The smallest side fast mode decodes a JPEG down to (unless the image is
  * smaller to begin with). */
 #define HG_HASH_FAST_MIN_SIDE 64
 
-/* The most extra hashes one image can give (unletterbox + regions). */
-#define HG_HASH_MAX_EXTRA 9
+/* The most extra hashes one image can give (unletterbox + regions + the two
+ * caption ones). */
+#define HG_HASH_MAX_EXTRA 11
 
 typedef enum hg_extra_kind {
 	HG_EXTRA_UNLETTERBOX = 1, /* the picture with its uniform bars trimmed */
 	HG_EXTRA_REGION = 2,      /* a canonical sub-region */
+	HG_EXTRA_CAPTION_TRIM = 3, /* the picture without its caption bands */
+	HG_EXTRA_CAPTION_FILL = 4, /* the caption bands painted over */
 } hg_extra_kind;
+
+/* "unletterbox", "region", "caption-trim", "caption-fill"; "?" otherwise. */
+HG_API const char *hg_extra_kind_name(hg_extra_kind kind);
 
 /* An extra hash of part of the decoded image. */
 typedef struct hg_extra_hash {
 	hg_pdq_result pdq;
 	hg_extra_kind kind;
-	const char *name;          /* "unletterbox", "center80", ...: static */
+	const char *name;          /* "center80", ...; else the kind's name: static */
 	size_t x, y, width, height; /* the part hashed, in decoded pixels (in fast
 				     * mode: of the reduced image) */
 } hg_extra_hash;
@@ -69,7 +81,7 @@ typedef struct hg_hashes {
 	uint8_t md5[16], sha1[20], sha256[32]; /* with HG_HASH_DIGESTS */
 	hg_format format;
 	size_t width, height; /* the image's own size, also in fast mode */
-	size_t n_extra;                          /* with UNLETTERBOX / REGIONS */
+	size_t n_extra; /* with UNLETTERBOX / REGIONS / UNCAPTION */
 	hg_extra_hash extra[HG_HASH_MAX_EXTRA];
 } hg_hashes;
 

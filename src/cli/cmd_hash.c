@@ -122,8 +122,7 @@ static json_t *json_extras(const hg_hashes *hs, unsigned flags)
 	for (size_t i = 0; i < hs->n_extra; i++) {
 		const hg_extra_hash *e = &hs->extra[i];
 		json_t *o = json_object();
-		json_object_set_new(o, "kind", json_string(e->kind == HG_EXTRA_UNLETTERBOX
-								   ? "unletterbox" : "region"));
+		json_object_set_new(o, "kind", json_string(hg_extra_kind_name(e->kind)));
 		json_object_set_new(o, "name", json_string(e->name));
 		json_object_set_new(o, "x", json_integer((json_int_t)e->x));
 		json_object_set_new(o, "y", json_integer((json_int_t)e->y));
@@ -132,7 +131,7 @@ static json_t *json_extras(const hg_hashes *hs, unsigned flags)
 		hg_pdq_to_hex(&e->pdq.hash[0], hex);
 		json_object_set_new(o, "pdq", json_string(hex));
 		json_object_set_new(o, "quality", json_integer(e->pdq.quality));
-		if ((flags & HG_HASH_DIHEDRAL) && e->kind == HG_EXTRA_UNLETTERBOX)
+		if ((flags & HG_HASH_DIHEDRAL) && e->kind != HG_EXTRA_REGION)
 			json_object_set_new(o, "dihedral", json_dihedral(&e->pdq));
 		json_array_append_new(a, o);
 	}
@@ -152,7 +151,7 @@ static void print_json(const struct job *j, unsigned flags)
 	json_object_set_new(o, "height", json_integer((json_int_t)j->hashes.height));
 	if (flags & HG_HASH_DIHEDRAL)
 		json_object_set_new(o, "dihedral", json_dihedral(&j->hashes.pdq));
-	if (flags & (HG_HASH_UNLETTERBOX | HG_HASH_REGIONS))
+	if (flags & (HG_HASH_UNLETTERBOX | HG_HASH_REGIONS | HG_HASH_UNCAPTION))
 		json_object_set_new(o, "extra", json_extras(&j->hashes, flags));
 	if (flags & HG_HASH_DIGESTS) {
 		char buf[65];
@@ -177,6 +176,7 @@ static const char usage[] =
 	"  --json            one JSON object per line\n"
 	"  --unletterbox     also hash the picture inside uniform bars (JSON \"extra\")\n"
 	"  --regions         also hash canonical sub-regions, for banks (JSON \"extra\")\n"
+	"  --uncaption       also hash the picture without / under caption bands (JSON)\n"
 	"  --compat cli      the reference CLI's family (512x512 pre-resize); default: full\n"
 	"  --fast            approximate: JPEGs decoded at reduced scale (a few bits off)\n"
 	"  -j N              hash on N threads (output keeps the input order)\n"
@@ -212,6 +212,8 @@ int hg_cmd_hash(int argc, char **argv)
 			flags |= HG_HASH_UNLETTERBOX;
 		} else if (!strcmp(a, "--regions")) {
 			flags |= HG_HASH_REGIONS;
+		} else if (!strcmp(a, "--uncaption")) {
+			flags |= HG_HASH_UNCAPTION;
 		} else if (!strcmp(a, "--json")) {
 			json = 1;
 		} else if (!strcmp(a, "--compat") && i + 1 < argc) {

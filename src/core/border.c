@@ -8,6 +8,8 @@
  */
 #include "core/border.h"
 
+#include <string.h>
+
 /* A line of `count` pixels, `step` bytes apart, from `p`. */
 struct line {
 	const uint8_t *p;
@@ -24,35 +26,49 @@ static void line_mean(struct line l, int channels, int ref[4])
 		ref[c] = (int)(sum[c] / l.count);
 }
 
-static int line_is_bar(struct line l, int channels, const int ref[4])
+/* Pixels of the line off the reference colour; counting stops past `limit`. */
+static size_t count_off(struct line l, int channels, const int ref[4], size_t limit)
 {
-	size_t allowed = l.count / HG_BORDER_OUTLIER_DIV, off = 0;
-	for (size_t i = 0; i < l.count; i++) {
+	size_t off = 0;
+	for (size_t i = 0; i < l.count && off <= limit; i++) {
 		const uint8_t *px = l.p + i * l.step;
 		for (int c = 0; c < channels; c++) {
 			int d = (int)px[c] - ref[c];
 			if (d > HG_BORDER_TOLERANCE || d < -HG_BORDER_TOLERANCE) {
-				if (++off > allowed)
-					return 0;
+				off++;
 				break;
 			}
 		}
 	}
-	return 1;
+	return off;
+}
+
+static int line_is_bar(struct line l, int channels, const int ref[4], size_t outlier_div)
+{
+	size_t allowed = l.count / outlier_div;
+	return count_off(l, channels, ref, allowed) <= allowed;
+}
+
+static size_t line_off_colour(struct line l, int channels, const int ref[4])
+{
+	return count_off(l, channels, ref, l.count);
 }
 
 /* How many lines from the outside inwards (line k starts at first + k*advance,
- * up to `max` lines) belong to a bar. */
+ * up to `max` lines) belong to a bar: the outermost line must be uniform
+ * (HG_BORDER_OUTLIER_DIV), the others may stray up to 1/outlier_div. */
 static size_t bar_depth(const uint8_t *first, ptrdiff_t advance, size_t step, size_t count,
-			size_t max, int channels)
+			size_t max, int channels, size_t outlier_div)
 {
 	int ref[4] = {0, 0, 0, 0};
 	struct line l = {first, step, count};
 	line_mean(l, channels, ref);
-	size_t k = 0;
+	if (max == 0 || !line_is_bar(l, channels, ref, HG_BORDER_OUTLIER_DIV))
+		return 0;
+	size_t k = 1;
 	while (k < max) {
 		l.p = first + (ptrdiff_t)k * advance;
-		if (!line_is_bar(l, channels, ref))
+		if (!line_is_bar(l, channels, ref, outlier_div))
 			break;
 		k++;
 	}
@@ -72,18 +88,19 @@ int hg_find_content(const uint8_t *pixels, size_t width, size_t height, size_t s
 	size_t px = (size_t)channels;
 	ptrdiff_t row = (ptrdiff_t)stride, col = (ptrdiff_t)px;
 
-	size_t top = bar_depth(pixels, row, px, width, height, colour);
+	size_t top = bar_depth(pixels, row, px, width, height, colour, HG_BORDER_OUTLIER_DIV);
 	if (top == height)
 		return 0; /* uniform all over: nothing inside */
 	size_t bottom = bar_depth(pixels + (height - 1) * stride, -row, px, width, height - top,
-				  colour);
+				  colour, HG_BORDER_OUTLIER_DIV);
 	size_t inner_h = height - top - bottom;
 	if (inner_h == 0)
 		return 0;
 	const uint8_t *first_row = pixels + top * stride;
-	size_t left = bar_depth(first_row, col, stride, inner_h, width, colour);
+	size_t left = bar_depth(first_row, col, stride, inner_h, width, colour,
+				HG_BORDER_OUTLIER_DIV);
 	size_t right = bar_depth(first_row + (width - 1) * px, -col, stride, inner_h,
-				 width - left, colour);
+				 width - left, colour, HG_BORDER_OUTLIER_DIV);
 	size_t inner_w = width - left - right;
 
 	if (top + bottom < height / HG_BORDER_MIN_TRIM_DIV + 1 &&
@@ -97,4 +114,57 @@ int hg_find_content(const uint8_t *pixels, size_t width, size_t height, size_t s
 	content->width = inner_w;
 	content->height = inner_h;
 	return 1;
+}
+
+/* A caption band from the outside inwards: rows may carry text (up to
+ * HG_BAND_INK_NUM/HG_BAND_INK_DEN of their pixels off-colour) while the scan
+ * goes on, and the band ends after its last uniform row: captions have a
+ * clean margin, and the first text-free row of the picture ends the scan. */
+static size_t band_depth(const uint8_t *first, ptrdiff_t advance, size_t count, size_t max,
+			 int channels, size_t px)
+{
+	int ref[4] = {0, 0, 0, 0};
+	struct line l = {first, px, count};
+	line_mean(l, channels, ref);
+	size_t depth = 0;
+	for (size_t k = 0; k < max; k++) {
+		l.p = first + (ptrdiff_t)k * advance;
+		if (line_is_bar(l, channels, ref, HG_BORDER_OUTLIER_DIV))
+			depth = k + 1;
+		else if (k == 0 || line_off_colour(l, channels, ref) * HG_BAND_INK_DEN >
+					   count * HG_BAND_INK_NUM)
+			break;
+	}
+	return depth;
+}
+
+int hg_find_bands(const uint8_t *pixels, size_t width, size_t height, size_t stride,
+		  int channels, size_t *top, size_t *bottom)
+{
+	if (top)
+		*top = 0;
+	if (bottom)
+		*bottom = 0;
+	if (!pixels || !top || !bottom || width == 0 || height == 0 ||
+	    (channels != 1 && channels != 3 && channels != 4))
+		return 0;
+	int colour = channels == 4 ? 3 : channels;
+	size_t px = (size_t)channels, max = height / HG_BAND_MAX_DIV;
+	ptrdiff_t row = (ptrdiff_t)stride;
+	size_t t = band_depth(pixels, row, width, max, colour, px);
+	size_t b = band_depth(pixels + (height - 1) * stride, -row, width, max, colour, px);
+	size_t min = height / HG_BORDER_MIN_TRIM_DIV + 1;
+	*top = t >= min && t < max ? t : 0;
+	*bottom = b >= min && b < max ? b : 0;
+	return *top || *bottom;
+}
+
+void hg_fill_bands(uint8_t *pixels, size_t height, size_t stride, size_t top, size_t bottom)
+{
+	if (!pixels || top + bottom >= height)
+		return;
+	for (size_t y = 0; y < top; y++)
+		memcpy(pixels + y * stride, pixels + top * stride, stride);
+	for (size_t y = height - bottom; y < height; y++)
+		memcpy(pixels + y * stride, pixels + (height - bottom - 1) * stride, stride);
 }

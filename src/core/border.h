@@ -33,6 +33,14 @@
 #define HG_BORDER_MIN_KEEP_DIV 4
 #define HG_BORDER_MIN_KEEP_PX 16
 
+/* Caption bands (a bar with text over or above the picture): the outermost
+ * row is uniform, rows of text have at most 3/4 of their pixels off the
+ * band's colour, and the band ends with a uniform row. A band is at most
+ * 1/HG_BAND_MAX_DIV of the height. */
+#define HG_BAND_INK_NUM 3
+#define HG_BAND_INK_DEN 4
+#define HG_BAND_MAX_DIV 3
+
 typedef struct hg_rect {
 	size_t x, y, width, height;
 } hg_rect;
@@ -46,5 +54,22 @@ typedef struct hg_rect {
  */
 int hg_find_content(const uint8_t *pixels, size_t width, size_t height, size_t stride,
 		    int channels, hg_rect *content);
+
+/*
+ * Finds caption bands at the top and the bottom of an image (same pixel
+ * layout as hg_find_content). Sets *top and *bottom to their heights in rows
+ * (0 for none); returns 1 when there is at least one.
+ */
+int hg_find_bands(const uint8_t *pixels, size_t width, size_t height, size_t stride,
+		  int channels, size_t *top, size_t *bottom);
+
+/*
+ * Paints over the bands in place: each row of the top band becomes a copy of
+ * the first row below it, each row of the bottom band a copy of the last row
+ * above it. A caption laid OVER a picture destroyed what was there; this
+ * guess of it keeps PDQ's low frequencies close to the original's (measured
+ * in docs/eval.md). Does nothing when the bands leave no row.
+ */
+void hg_fill_bands(uint8_t *pixels, size_t height, size_t stride, size_t top, size_t bottom);
 
 #endif

@@ -131,7 +131,38 @@ static hg_status hash_part(hg_hasher *h, const hg_image *img, const hg_pdq_reduc
 	return HG_OK;
 }
 
-static hg_status hash_extras(hg_hasher *h, const hg_image *img, unsigned flags,
+const char *hg_extra_kind_name(hg_extra_kind kind)
+{
+	switch (kind) {
+	case HG_EXTRA_UNLETTERBOX: return "unletterbox";
+	case HG_EXTRA_REGION: return "region";
+	case HG_EXTRA_CAPTION_TRIM: return "caption-trim";
+	case HG_EXTRA_CAPTION_FILL: return "caption-fill";
+	}
+	return "?";
+}
+
+/* Caption bands: the picture without them, then (changing `img`, so last)
+ * with them painted over. */
+static hg_status hash_uncaption(hg_hasher *h, hg_image *img, const hg_pdq_reduction *red,
+				unsigned pdq_flags, hg_hashes *out)
+{
+	size_t top, bottom;
+	if (!hg_find_bands(img->pixels, img->width, img->height, img->stride, img->channels, &top,
+			   &bottom))
+		return HG_OK;
+	hg_rect r = {0, top, img->width, img->height - top - bottom};
+	hg_status st = hash_part(h, img, red, r, HG_EXTRA_CAPTION_TRIM, "caption-trim",
+				 pdq_flags, out);
+	if (st)
+		return st;
+	hg_fill_bands(img->pixels, img->height, img->stride, top, bottom);
+	r.y = 0;
+	r.height = img->height;
+	return hash_part(h, img, red, r, HG_EXTRA_CAPTION_FILL, "caption-fill", pdq_flags, out);
+}
+
+static hg_status hash_extras(hg_hasher *h, hg_image *img, unsigned flags,
 			     const hg_pdq_reduction *red, hg_hashes *out)
 {
 	unsigned pdq_flags = flags & (HG_PDQ_DIHEDRAL | HG_PDQ_COMPAT_CLI);
@@ -140,9 +171,8 @@ static hg_status hash_extras(hg_hasher *h, const hg_image *img, unsigned flags,
 	if ((flags & HG_HASH_UNLETTERBOX) &&
 	    hg_find_content(img->pixels, img->width, img->height, img->stride, img->channels, &r))
 		st = hash_part(h, img, red, r, HG_EXTRA_UNLETTERBOX, "unletterbox", pdq_flags, out);
-	if (!(flags & HG_HASH_REGIONS))
-		return st;
-	for (size_t i = 0; st == HG_OK && i < sizeof regions / sizeof regions[0]; i++) {
+	for (size_t i = 0; (flags & HG_HASH_REGIONS) && st == HG_OK &&
+			   i < sizeof regions / sizeof regions[0]; i++) {
 		r.x = img->width * regions[i].x / 1000;
 		r.y = img->height * regions[i].y / 1000;
 		r.width = img->width * regions[i].size / 1000;
@@ -150,6 +180,8 @@ static hg_status hash_extras(hg_hasher *h, const hg_image *img, unsigned flags,
 		st = hash_part(h, img, red, r, HG_EXTRA_REGION, regions[i].name,
 			       pdq_flags & ~(unsigned)HG_PDQ_DIHEDRAL, out);
 	}
+	if ((flags & HG_HASH_UNCAPTION) && st == HG_OK)
+		st = hash_uncaption(h, img, red, pdq_flags, out);
 	return st;
 }
 
@@ -163,7 +195,8 @@ hg_status hg_hash_bytes(hg_hasher *h, const void *data, size_t len, unsigned fla
 		return HG_ERR_INVALID_ARG;
 	h->errmsg[0] = '\0';
 	if (flags & ~(unsigned)(HG_HASH_DIHEDRAL | HG_HASH_COMPAT_CLI | HG_HASH_DIGESTS |
-				HG_HASH_FAST | HG_HASH_UNLETTERBOX | HG_HASH_REGIONS))
+				HG_HASH_FAST | HG_HASH_UNLETTERBOX | HG_HASH_REGIONS |
+				HG_HASH_UNCAPTION))
 		return fail(h, HG_ERR_INVALID_ARG, "unknown hash flags");
 	if ((flags & HG_HASH_FAST) && (flags & HG_HASH_COMPAT_CLI))
 		return fail(h, HG_ERR_INVALID_ARG, "fast mode has no CLI-compatible family");
