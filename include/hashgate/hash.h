@@ -85,6 +85,27 @@ typedef struct hg_hashes {
 	hg_extra_hash extra[HG_HASH_MAX_EXTRA];
 } hg_hashes;
 
+/* What an upload check hashes with by default: the improvements that win on
+ * the evaluation (docs/eval.md) — dihedral variants, unletterbox, uncaption.
+ * Match with hg_hashes_query_sets(). */
+#define HG_HASH_QUERY_DEFAULT (HG_HASH_DIHEDRAL | HG_HASH_UNLETTERBOX | HG_HASH_UNCAPTION)
+
+/* The most query sets hg_hashes_query_sets() gives. */
+#define HG_HASH_MAX_QUERY_SETS 4
+
+/*
+ * The hash sets an upload is matched with, each 1 hash (8 with
+ * HG_HASH_DIHEDRAL): the image's own, then each unletterbox / uncaption
+ * extra. Sets whose PDQ quality is below `min_quality` (normally
+ * HG_PDQ_MIN_QUALITY) are left out: flat hashes give false matches. Region
+ * hashes are for banks and are left out too. Writes up to `max` pointers into
+ * `hs` to sets[] and, when `names` is not NULL, "" (the image itself) or the
+ * extra's kind name to names[]; returns how many. An upload matches an entry
+ * when any hash of any set is within the radius.
+ */
+HG_API size_t hg_hashes_query_sets(const hg_hashes *hs, int min_quality,
+				   const hg_pdq_result **sets, const char **names, size_t max);
+
 typedef struct hg_hasher hg_hasher;
 
 /* `limits` may be NULL for the defaults. One hasher per thread. */

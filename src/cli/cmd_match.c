@@ -8,6 +8,12 @@
  * there is one (--list FILE, a text list); a bank store adds another by
  * writing a load function and a row in `sources` below.
  *
+ * Each image is matched through every query set hashgate computes by default
+ * (HG_HASH_QUERY_DEFAULT: the image itself, and the picture inside uniform
+ * bars or caption bands when there are some; docs/eval.md measures why), and
+ * an entry matched through several keeps its best distance. --plain matches
+ * the image's own 8 variants only.
+ *
  * Exit: 0 no image matched, 1 at least one matched, 2 any error (usage, a
  * bad list, an image that could not be hashed — the other images are still
  * matched and printed).
@@ -236,15 +242,77 @@ static const struct match_source {
 
 /* ---- matching and output ------------------------------------------------- */
 
+/* A match and the query set that gave it ("" = the image itself). */
+struct view_match {
+	hg_index_match m;
+	const char *via;
+	size_t order;
+};
+
+/* Matches of one image over all its query sets. */
+struct view_matches {
+	struct view_match *v;
+	size_t n, cap;
+};
+
+static int cmp_view_match(const void *pa, const void *pb)
+{
+	const struct view_match *a = pa, *b = pb;
+	if (a->m.id != b->m.id)
+		return a->m.id < b->m.id ? -1 : 1;
+	if (a->m.distance != b->m.distance)
+		return a->m.distance < b->m.distance ? -1 : 1;
+	return a->order < b->order ? -1 : a->order > b->order;
+}
+
+/* Queries every set and keeps each entry's best match (ties: the earlier
+ * set, so the image itself wins over its extras). */
+static hg_status query_sets(hg_index *idx, const hg_pdq_result **sets, const char **names,
+			    size_t nsets, int radius, hg_index_results *res,
+			    struct view_matches *out)
+{
+	out->n = 0;
+	for (size_t s = 0; s < nsets; s++) {
+		hg_status st = hg_index_query(idx, sets[s]->hash, HG_DIH_COUNT, radius, 0, res);
+		if (st)
+			return st;
+		size_t n = hg_index_results_count(res);
+		const hg_index_match *m = hg_index_results_matches(res);
+		if (out->cap - out->n < n) {
+			size_t cap = out->n + n + 16;
+			struct view_match *v = realloc(out->v, cap * sizeof *v);
+			if (!v)
+				return HG_ERR_NOMEM;
+			out->v = v;
+			out->cap = cap;
+		}
+		for (size_t i = 0; i < n; i++, out->n++)
+			out->v[out->n] = (struct view_match){m[i], names[s], out->n};
+	}
+	if (nsets > 1 && out->n > 1) {
+		qsort(out->v, out->n, sizeof *out->v, cmp_view_match);
+		size_t k = 0;
+		for (size_t i = 0; i < out->n; i++)
+			if (k == 0 || out->v[k - 1].m.id != out->v[i].m.id)
+				out->v[k++] = out->v[i];
+		out->n = k;
+	}
+	return HG_OK;
+}
+
 static void print_matches_text(const char *path, const struct match_list *l,
-			       const hg_index_match *m, size_t n)
+			       const struct view_match *m, size_t n)
 {
 	char buf[32];
 	if (n == 0)
 		printf("%s: no match\n", path);
-	for (size_t i = 0; i < n; i++)
-		printf("%s: match id=%s distance=%d variant=%s\n", path, display_id(l, m[i].id, buf),
-		       m[i].distance, hg_dihedral_name(m[i].variant));
+	for (size_t i = 0; i < n; i++) {
+		printf("%s: match id=%s distance=%d variant=%s", path, display_id(l, m[i].m.id, buf),
+		       m[i].m.distance, hg_dihedral_name(m[i].m.variant));
+		if (*m[i].via)
+			printf(" via=%s", m[i].via);
+		putchar('\n');
+	}
 }
 
 static void print_json(json_t *o)
@@ -257,16 +325,18 @@ static void print_json(json_t *o)
 }
 
 static void print_matches_json(const char *path, const struct match_list *l,
-			       const hg_index_match *m, size_t n)
+			       const struct view_match *m, size_t n)
 {
 	char buf[32];
 	json_t *o = json_object(), *arr = json_array();
 	json_object_set_new(o, "file", json_string(path));
 	for (size_t i = 0; i < n; i++) {
 		json_t *x = json_object();
-		json_object_set_new(x, "id", json_string(display_id(l, m[i].id, buf)));
-		json_object_set_new(x, "distance", json_integer(m[i].distance));
-		json_object_set_new(x, "variant", json_string(hg_dihedral_name(m[i].variant)));
+		json_object_set_new(x, "id", json_string(display_id(l, m[i].m.id, buf)));
+		json_object_set_new(x, "distance", json_integer(m[i].m.distance));
+		json_object_set_new(x, "variant", json_string(hg_dihedral_name(m[i].m.variant)));
+		if (*m[i].via)
+			json_object_set_new(x, "via", json_string(m[i].via));
 		json_array_append_new(arr, x);
 	}
 	json_object_set_new(o, "matches", arr);
@@ -279,11 +349,14 @@ static const char usage[] =
 	"                    '#' starts a comment line; the id is the line number if absent\n"
 	"  --radius R        match when the distance is <= R, 0..256 (default 31)\n"
 	"  --json            one JSON object per image\n"
+	"  --plain           match the image's own 8 variants only (no unletterbox or\n"
+	"                    uncaption views; see docs/eval.md)\n"
 	"exit: 0 no image matched, 1 at least one matched, 2 an error\n" HG_CLI_LIMIT_USAGE;
 
 int hg_cmd_match(int argc, char **argv)
 {
 	long radius = HG_PDQ_MATCH_RADIUS;
+	unsigned hash_flags = HG_HASH_QUERY_DEFAULT;
 	int json = 0;
 	const struct match_source *src = NULL;
 	const char *src_arg = NULL;
@@ -313,6 +386,8 @@ int hg_cmd_match(int argc, char **argv)
 				return hg_cli_usage_error("match", usage, "--radius takes 0..256");
 		} else if (!strcmp(a, "--json")) {
 			json = 1;
+		} else if (!strcmp(a, "--plain")) {
+			hash_flags = HG_HASH_DIHEDRAL;
 		} else if ((used = hg_cli_limit_option(argc, argv, i, &limits)) != 0) {
 			if (used < 0)
 				return hg_cli_usage_error("match", usage, "bad limit value");
@@ -345,11 +420,17 @@ int hg_cmd_match(int argc, char **argv)
 		return HG_EXIT_ERROR;
 	}
 	int matched = 0, failed = 0;
+	struct view_matches found = {0};
 	for (; i < argc; i++) {
 		const char *path = argv[i];
 		hg_hashes hs;
-		st = hg_hash_file(hasher, path, HG_HASH_DIHEDRAL, &hs);
-		if (st == HG_OK && hs.pdq.quality < HG_PDQ_MIN_QUALITY) {
+		st = hg_hash_file(hasher, path, hash_flags, &hs);
+		const hg_pdq_result *sets[HG_HASH_MAX_QUERY_SETS];
+		const char *names[HG_HASH_MAX_QUERY_SETS];
+		size_t nsets = st ? 0
+				  : hg_hashes_query_sets(&hs, HG_PDQ_MIN_QUALITY, sets, names,
+							 HG_HASH_MAX_QUERY_SETS);
+		if (st == HG_OK && nsets == 0) {
 			/* Flat images hash unreliably: matching them on PDQ gives
 			 * false matches, so they are reported, not matched. */
 			if (json) {
@@ -366,7 +447,7 @@ int hg_cmd_match(int argc, char **argv)
 			continue;
 		}
 		if (st == HG_OK)
-			st = hg_index_query(list.index, hs.pdq.hash, HG_DIH_COUNT, (int)radius, 0, res);
+			st = query_sets(list.index, sets, names, nsets, (int)radius, res, &found);
 		if (st) {
 			const char *why = hg_hasher_errmsg(hasher);
 			if (!why || !*why)
@@ -382,14 +463,13 @@ int hg_cmd_match(int argc, char **argv)
 			failed = 1;
 			continue;
 		}
-		size_t n = hg_index_results_count(res);
-		const hg_index_match *m = hg_index_results_matches(res);
-		matched |= n > 0;
+		matched |= found.n > 0;
 		if (json)
-			print_matches_json(path, &list, m, n);
+			print_matches_json(path, &list, found.v, found.n);
 		else
-			print_matches_text(path, &list, m, n);
+			print_matches_text(path, &list, found.v, found.n);
 	}
+	free(found.v);
 	hg_index_results_free(res);
 	hg_hasher_free(hasher);
 	match_list_free(&list);

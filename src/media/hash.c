@@ -142,6 +142,28 @@ const char *hg_extra_kind_name(hg_extra_kind kind)
 	return "?";
 }
 
+size_t hg_hashes_query_sets(const hg_hashes *hs, int min_quality, const hg_pdq_result **sets,
+			    const char **names, size_t max)
+{
+	size_t n = 0;
+	if (!hs || !sets)
+		return 0;
+	if (n < max && hs->pdq.quality >= min_quality) {
+		if (names)
+			names[n] = "";
+		sets[n++] = &hs->pdq;
+	}
+	for (size_t i = 0; i < hs->n_extra && i < HG_HASH_MAX_EXTRA && n < max; i++) {
+		const hg_extra_hash *e = &hs->extra[i];
+		if (e->kind == HG_EXTRA_REGION || e->pdq.quality < min_quality)
+			continue;
+		if (names)
+			names[n] = hg_extra_kind_name(e->kind);
+		sets[n++] = &e->pdq;
+	}
+	return n;
+}
+
 /* Caption bands: the picture without them, then (changing `img`, so last)
  * with them painted over. */
 static hg_status hash_uncaption(hg_hasher *h, hg_image *img, const hg_pdq_reduction *red,
