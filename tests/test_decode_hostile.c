@@ -229,9 +229,10 @@ static struct buf make_bmp(int w, int h)
 	return b;
 }
 
-/* TIFF through a temporary file. bits 8: deflate RGB picture; bits 1: an
- * all-white deflate bilevel image (a bomb when large). */
-static struct buf make_tiff(int w, int h, int bits)
+/* TIFF through a temporary file, deflate-compressed. `px` holds rows of
+ * `channels` bytes (3 = RGB, 4 = RGB + unassociated alpha); NULL writes an
+ * all-white bilevel image (a bomb when large). */
+static struct buf tiff_encode(int w, int h, const uint8_t *px, int channels)
 {
 	char path[] = "/tmp/hg-hostile-XXXXXX";
 	int fd = mkstemp(path);
@@ -242,27 +243,38 @@ static struct buf make_tiff(int w, int h, int bits)
 	TIFF *t = TIFFOpen(path, "w");
 	TIFFSetField(t, TIFFTAG_IMAGEWIDTH, (uint32_t)w);
 	TIFFSetField(t, TIFFTAG_IMAGELENGTH, (uint32_t)h);
-	TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, bits);
-	TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, bits == 8 ? 3 : 1);
-	TIFFSetField(t, TIFFTAG_PHOTOMETRIC, bits == 8 ? PHOTOMETRIC_RGB : PHOTOMETRIC_MINISBLACK);
+	TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, px ? 8 : 1);
+	TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, px ? channels : 1);
+	TIFFSetField(t, TIFFTAG_PHOTOMETRIC, px ? PHOTOMETRIC_RGB : PHOTOMETRIC_MINISBLACK);
+	if (px && channels == 4) {
+		uint16_t extra = EXTRASAMPLE_UNASSALPHA;
+		TIFFSetField(t, TIFFTAG_EXTRASAMPLES, 1, &extra);
+	}
 	TIFFSetField(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
 	TIFFSetField(t, TIFFTAG_COMPRESSION, COMPRESSION_ADOBE_DEFLATE);
-	TIFFSetField(t, TIFFTAG_ROWSPERSTRIP, (uint32_t)(bits == 8 ? 8 : h));
-	uint8_t *px = bits == 8 ? picture(w, h) : NULL;
-	size_t rowbytes = bits == 8 ? (size_t)w * 3 : ((size_t)w + 7) / 8;
-	uint8_t *ones = bits == 8 ? NULL : malloc(rowbytes);
+	TIFFSetField(t, TIFFTAG_ROWSPERSTRIP, (uint32_t)(px ? 8 : h));
+	size_t rowbytes = px ? (size_t)w * channels : ((size_t)w + 7) / 8;
+	uint8_t *ones = px ? NULL : malloc(rowbytes);
 	if (ones)
 		memset(ones, 0xff, rowbytes);
 	for (int y = 0; y < h; y++)
-		TIFFWriteScanline(t, bits == 8 ? px + (size_t)y * rowbytes : ones, (uint32_t)y, 0);
+		TIFFWriteScanline(t, px ? (uint8_t *)px + (size_t)y * rowbytes : ones, (uint32_t)y,
+				  0);
 	TIFFClose(t);
-	free(px);
 	free(ones);
 	size_t n = 0;
 	uint8_t *data = hgt_read_file(path, &n);
 	unlink(path);
 	b.p = data;
 	b.n = b.cap = n;
+	return b;
+}
+
+static struct buf make_tiff(int w, int h)
+{
+	uint8_t *px = picture(w, h);
+	struct buf b = tiff_encode(w, h, px, 3);
+	free(px);
 	return b;
 }
 
@@ -407,7 +419,7 @@ static struct buf mk_gif(int w, int h) { return make_gif(w, h, h); }
 static struct buf mk_webp(int w, int h) { return make_webp(w, h, 1); }
 static struct buf mk_webp_lossy(int w, int h) { return make_webp(w, h, 0); }
 static struct buf mk_bmp(int w, int h) { return make_bmp(w, h); }
-static struct buf mk_tiff(int w, int h) { return make_tiff(w, h, 8); }
+static struct buf mk_tiff(int w, int h) { return make_tiff(w, h); }
 static struct buf mk_heic(int w, int h) { return make_heif(w, h, heif_compression_HEVC); }
 static struct buf mk_avif(int w, int h) { return make_heif(w, h, heif_compression_AV1); }
 
@@ -629,13 +641,15 @@ static void check_conventions(void)
 		px[4 * i] = (uint8_t)i, px[4 * i + 1] = (uint8_t)(i >> 3), px[4 * i + 2] = 9;
 		px[4 * i + 3] = 0;
 	}
-	b = png_encode(W, H, px, 4);
-	CHECK_INT(decode(NULL, b.p, b.n, &img), HG_OK);
-	CHECK_INT(img.channels, 3);
-	CHECK(img.pixels && img.pixels[3 * 77] == 77 && img.pixels[3 * 77 + 1] == 77 >> 3 &&
-	      img.pixels[3 * 77 + 2] == 9);
-	hg_image_release(&img);
-	free(b.p);
+	for (int k = 0; k < 2; k++) { /* PNG and TIFF (libtiff would premultiply) */
+		b = k ? tiff_encode(W, H, px, 4) : png_encode(W, H, px, 4);
+		CHECK_INT(decode(NULL, b.p, b.n, &img), HG_OK);
+		CHECK_INT(img.channels, 3);
+		CHECK(img.pixels && img.pixels[3 * 77] == 77 && img.pixels[3 * 77 + 1] == 77 >> 3 &&
+		      img.pixels[3 * 77 + 2] == 9);
+		hg_image_release(&img);
+		free(b.p);
+	}
 }
 
 int main(void)
@@ -673,7 +687,7 @@ int main(void)
 	}
 
 	/* decompression bombs: a few KB each, over 100 megapixels decoded */
-	struct buf bombs[3] = {png_encode(10001, 10001, NULL, 1), make_tiff(10001, 10001, 1),
+	struct buf bombs[3] = {png_encode(10001, 10001, NULL, 1), tiff_encode(10001, 10001, NULL, 1),
 			       make_gif(10001, 10001, 1)};
 	for (int i = 0; i < 3; i++) {
 		CHECK(bombs[i].n > 0 && bombs[i].n < 200000);

@@ -4,7 +4,7 @@
  * work (palette, grey, YCbCr, CMYK, CIELab, 1..16 bits per sample, strips
  * and tiles), the raster comes out in stored row order (the Orientation tag
  * is ignored, as ImageMagick and every PDQ reference ignore EXIF), alpha is
- * dropped, and grey images are folded back to one channel by the dispatcher.
+ * dropped (not multiplied in), and grey images are folded back to one channel by the dispatcher.
  * 16-bit samples keep their high byte (libtiff's choice; ImageMagick rounds,
  * so such files can be a bit away from the reference).
  *
@@ -160,6 +160,23 @@ static void abgr_to_rgb(uint8_t *buf, size_t n)
 	}
 }
 
+/* libtiff's RGBA reader multiplies colour by an unassociated alpha; the
+ * reference (ImageMagick) drops alpha and keeps the stored colour. Declaring
+ * the alpha associated makes libtiff copy the stored samples unchanged
+ * (measured: 66 and 94 bits off on two RGBA wallpapers before this). Truly
+ * associated (premultiplied) alpha stays premultiplied, where ImageMagick
+ * would divide it out. */
+static void keep_colour_under_alpha(TIFF *tif)
+{
+	uint16_t n = 0, *types = NULL, copy[8];
+	if (!TIFFGetField(tif, TIFFTAG_EXTRASAMPLES, &n, &types) || n == 0 || n > 8 ||
+	    types[0] != EXTRASAMPLE_UNASSALPHA)
+		return;
+	memcpy(copy, types, n * sizeof *copy);
+	copy[0] = EXTRASAMPLE_ASSOCALPHA;
+	TIFFSetField(tif, TIFFTAG_EXTRASAMPLES, n, copy);
+}
+
 static hg_status tiff_decode(hg_decoder *dec, const uint8_t *data, size_t len, hg_image *out)
 {
 	struct tiff_src s = {.data = data, .len = len};
@@ -173,6 +190,8 @@ static hg_status tiff_decode(hg_decoder *dec, const uint8_t *data, size_t len, h
 	char emsg[1024] = "";
 	TIFFRGBAImage img;
 	int begun = 0;
+	if (st == HG_OK)
+		keep_colour_under_alpha(tif);
 	if (st == HG_OK && !TIFFRGBAImageOK(tif, emsg))
 		st = s.short_read ? tiff_fail(dec, &s, emsg)
 				  : hg__dec_fail(dec, HG_ERR_UNSUPPORTED, "TIFF: %s", emsg);
