@@ -177,7 +177,8 @@ HG_API hg_status hg_store_remove_ids(hg_store *store, const char *tenant, const 
 
 /*
  * Calls fn for every entry of the bank that was live at `version` (0: the
- * current version), in id order, from one consistent snapshot. With
+ * current version), in the order they were added (version, then id), from
+ * one consistent snapshot. With
  * `include_removed` (only with version 0) removed entries are included too.
  * HG_ERR_NOT_FOUND for an unknown bank or a version above the current one.
  */
@@ -188,7 +189,8 @@ HG_API hg_status hg_store_entries(hg_store *store, const char *tenant, const cha
 /*
  * The change feed: calls fn(ctx, entry, removed) for every entry of bank
  * `bank_id` added (removed = 0) or removed (removed = 1) in versions
- * since < v <= *until, all additions first, then all removals. *until is
+ * since < v <= *until, all additions first (by version, then id), then all
+ * removals (likewise). *until is
  * in/out: pass 0 to mean "up to the current version"; on return it is the
  * version the caller is now at. Reads one snapshot, so a follower that
  * applies the calls and remembers *until stays exact.

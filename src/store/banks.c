@@ -406,11 +406,14 @@ hg_status hg_import_commit(hg_import *imp, hg_change_result *result)
 		goto fail;
 	hg_sqlparam p[5] = {HG_PINT(imp->bank_id), HG_PTEXT(imp->source), HG_PTEXT(imp->actor),
 			    HG_PINT(hg__store_now()), HG_PINT(v)};
-	/* WHERE true: SQLite needs it to tell the upsert clause from a join. */
+	/* WHERE true: SQLite needs it to tell the upsert clause from a join.
+	 * ORDER BY signal, value: the unique index is then written in key order
+	 * (several times faster than random order at 1M rows); seq breaks ties
+	 * so the first occurrence in the file wins. */
 	if ((s = hg__store_query(st, "INSERT INTO entries(bank_id, signal, value, external_id,"
 				     " source, added_by, added_at, added_version)"
 				     " SELECT $1, signal, value, external_id, COALESCE(source, $2),"
-				     " $3, $4, $5 FROM hg_stage WHERE true ORDER BY seq"
+				     " $3, $4, $5 FROM hg_stage WHERE true ORDER BY signal, value, seq"
 				     " ON CONFLICT DO NOTHING",
 				 p, 5, NULL, NULL, &added)))
 		goto fail;
@@ -622,18 +625,18 @@ hg_status hg_store_entries(hg_store *st, const char *tenant, const char *bank, i
 	if (include_removed) {
 		hg_sqlparam p[1] = {HG_PINT(b.id)};
 		s = hg__store_query(st, "SELECT " ENTRY_COLS " FROM entries WHERE bank_id = $1"
-				    " ORDER BY id", p, 1, entry_row, &c, NULL);
+				    " ORDER BY added_version, id", p, 1, entry_row, &c, NULL);
 	} else if (version == 0 || version == b.version) {
 		hg_sqlparam p[1] = {HG_PINT(b.id)};
 		s = hg__store_query(st, "SELECT " ENTRY_COLS " FROM entries WHERE bank_id = $1"
-				    " AND removed_version IS NULL ORDER BY id",
+				    " AND removed_version IS NULL ORDER BY added_version, id",
 				    p, 1, entry_row, &c, NULL);
 	} else {
 		hg_sqlparam p[2] = {HG_PINT(b.id), HG_PINT(version)};
 		s = hg__store_query(st, "SELECT " ENTRY_COLS " FROM entries WHERE bank_id = $1"
 				    " AND added_version <= $2"
 				    " AND (removed_version IS NULL OR removed_version > $2)"
-				    " ORDER BY id", p, 2, entry_row, &c, NULL);
+				    " ORDER BY added_version, id", p, 2, entry_row, &c, NULL);
 	}
 done:
 	return txn_end(st, s);
@@ -661,13 +664,15 @@ hg_status hg_store_changes(hg_store *st, int64_t bank_id, int64_t since, int64_t
 		struct entry_ctx c = {NULL, fn, 0, ctx};
 		hg_sqlparam p[3] = {HG_PINT(bank_id), HG_PINT(since), HG_PINT(to)};
 		s = hg__store_query(st, "SELECT " ENTRY_COLS " FROM entries WHERE bank_id = $1"
-				    " AND added_version > $2 AND added_version <= $3 ORDER BY id",
+				    " AND added_version > $2 AND added_version <= $3"
+				    " ORDER BY added_version, id",
 				    p, 3, entry_row, &c, NULL);
 		c.removed = 1;
 		if (s == HG_OK)
 			s = hg__store_query(st, "SELECT " ENTRY_COLS " FROM entries"
 					    " WHERE bank_id = $1 AND removed_version > $2"
-					    " AND removed_version <= $3 ORDER BY id",
+					    " AND removed_version <= $3"
+					    " ORDER BY removed_version, id",
 					    p, 3, entry_row, &c, NULL);
 	}
 	*until = since > to ? since : to;

@@ -1,0 +1,207 @@
+/*
+ * bench_store.c — how fast banks load: import rate (entries/s) into SQLite
+ * and PostgreSQL at 1M entries, and cold start (open store -> every entry
+ * read and parsed into the in-memory form the index holds) at 1M and, with
+ * --big, 10M entries.
+ *
+ * Each figure is printed next to a baseline run in the same process on the
+ * same machine — normalising the same values in memory (import) or parsing
+ * them from memory (cold start) — so the ratio stays meaningful on a busy
+ * machine.
+ *
+ *   bench_store [--entries N] [--big] [--pg URL | --no-pg]
+ * Without --pg it starts a throwaway server with tests/pg_harness.sh (run
+ * from the source tree, or set HG_SOURCE_DIR).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../tests/pg_harness.h"
+#include "../tests/store_util.h"
+#include "hashgate/pdq.h"
+#include "hashgate/store.h"
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds (user + system) this process has used: on a shared, loaded
+ * machine wall time stretches, this does not. */
+static double cpu(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
+	       ru.ru_stime.tv_usec / 1e6;
+}
+
+/* Baseline for import: generate and normalise n values, no store. */
+static double baseline_normalise(uint64_t n)
+{
+	char v[65], out[65];
+	double t0 = now();
+	unsigned sink = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		hgt_fake_pdq(7, i, v);
+		hg_signal_normalize(HG_SIGNAL_PDQ, v, 64, out, sizeof out, NULL, NULL, 0);
+		sink += (unsigned char)out[0];
+	}
+	double t = now() - t0;
+	if (sink == 1)
+		puts("");
+	return t;
+}
+
+/* Baseline for cold start: parse n hex values already in memory. */
+static double baseline_parse(uint64_t n)
+{
+	char v[65];
+	hg_pdq *hashes = malloc(sizeof *hashes * (n ? n : 1));
+	if (!hashes)
+		return 0;
+	double t0 = now();
+	for (uint64_t i = 0; i < n; i++) {
+		hgt_fake_pdq(7, i, v);
+		hg_pdq_from_hex(v, 64, &hashes[i]);
+	}
+	double t = now() - t0;
+	free(hashes);
+	return t;
+}
+
+struct load {
+	hg_pdq *hashes;
+	int64_t *ids;
+	uint64_t n, cap;
+};
+
+static int load_entry(void *ctx, const hg_entry *e)
+{
+	struct load *l = ctx;
+	if (e->signal != HG_SIGNAL_PDQ || l->n == l->cap)
+		return 0;
+	if (hg_pdq_from_hex(e->value, strlen(e->value), &l->hashes[l->n]) == HG_OK)
+		l->ids[l->n++] = e->id;
+	return 0;
+}
+
+static int bench_backend(const char *url, uint64_t n, int cold_only)
+{
+	hg_store *st;
+	if (hg_store_open(url, &st)) {
+		fprintf(stderr, "open %s: %s\n", url, hg_store_errmsg(st));
+		hg_store_free(st);
+		return 1;
+	}
+	char bank[32];
+	snprintf(bank, sizeof bank, "bench%llu", (unsigned long long)n);
+	hg_bank b;
+	hg_bank_init(&b);
+	snprintf(b.name, sizeof b.name, "%s", bank);
+	if (hg_store_bank_create(st, &b, "bench", NULL)) {
+		fprintf(stderr, "create: %s\n", hg_store_errmsg(st));
+		hg_store_free(st);
+		return 1;
+	}
+	double base = baseline_normalise(n);
+	double t0 = now(), c0 = cpu();
+	hg_change_result r;
+	if (hgt_import_fake(st, bank, 7, 0, n, &r, NULL, NULL, 0) || (uint64_t)r.added != n) {
+		fprintf(stderr, "import: %s\n", hg_store_errmsg(st));
+		hg_store_free(st);
+		return 1;
+	}
+	double t = now() - t0, c = cpu() - c0;
+	if (!cold_only)
+		printf("%-8s import %9llu entries: %6.2f s = %9.0f entries/s, client cpu %.2f s "
+		       "(baseline normalise %.2f s; ratio %.1fx)\n", hg_store_backend(st),
+		       (unsigned long long)n, t, n / t, c, base, t / base);
+	/* re-import: all unchanged */
+	t0 = now();
+	if (!cold_only && hgt_import_fake(st, bank, 7, 0, n, &r, NULL, NULL, 0) == HG_OK)
+		printf("%-8s re-import (idempotent, 0 added): %6.2f s\n", hg_store_backend(st),
+		       now() - t0);
+	hg_store_free(st);
+
+	/* cold start: open, read every entry, parse into the index's form */
+	struct load l = {malloc(sizeof(hg_pdq) * n), malloc(sizeof(int64_t) * n), 0, n};
+	if (!l.hashes || !l.ids)
+		return 1;
+	base = baseline_parse(n);
+	t0 = now();
+	c0 = cpu();
+	if (hg_store_open(url, &st) ||
+	    hg_store_entries(st, NULL, bank, 0, 0, load_entry, &l)) {
+		fprintf(stderr, "cold start: %s\n", hg_store_errmsg(st));
+		hg_store_free(st);
+		return 1;
+	}
+	t = now() - t0;
+	c = cpu() - c0;
+	printf("%-8s cold start %9llu entries: %6.2f s = %9.0f entries/s, client cpu %.2f s "
+	       "(baseline parse %.2f s; ratio %.1fx)%s\n", hg_store_backend(st),
+	       (unsigned long long)l.n, t, l.n / t, c, base, t / base,
+	       l.n == n ? "" : "  MISSING ENTRIES");
+	hg_store_free(st);
+	free(l.hashes);
+	free(l.ids);
+	return l.n == n ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t n = 1000000;
+	int big = 0, no_pg = 0;
+	const char *pg = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--entries") && i + 1 < argc)
+			n = strtoull(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--big"))
+			big = 1;
+		else if (!strcmp(argv[i], "--pg") && i + 1 < argc)
+			pg = argv[++i];
+		else if (!strcmp(argv[i], "--no-pg"))
+			no_pg = 1;
+		else {
+			fprintf(stderr, "usage: bench_store [--entries N] [--big] [--pg URL | --no-pg]\n");
+			return 2;
+		}
+	}
+	char dir[] = "/tmp/hg_bench_store.XXXXXX";
+	if (!mkdtemp(dir))
+		return 1;
+	char url[128];
+	snprintf(url, sizeof url, "%s/bench.db", dir);
+	int rc = bench_backend(url, n, 0);
+	if (big && !rc)
+		rc = bench_backend(url, 10 * n, 1);
+
+	char pgurl[256] = "", pgdir[256] = "";
+	if (!no_pg && !pg) {
+		int prc = hgt_pg_start(pgurl, sizeof pgurl, pgdir, sizeof pgdir);
+		if (prc == 0)
+			pg = pgurl;
+		else
+			fprintf(stderr, "PostgreSQL not started (%s); --pg URL or --no-pg\n",
+				prc == 77 ? "binaries absent" : "failed");
+	}
+	if (pg && !rc) {
+		rc = bench_backend(pg, n, 0);
+		if (big && !rc)
+			rc = bench_backend(pg, 10 * n, 1);
+	}
+	if (pgdir[0])
+		hgt_pg_stop(pgdir);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cleanup failed\n");
+	return rc;
+}
