@@ -270,8 +270,11 @@ static void contract(const char *url, const char *tmpdir)
 	memset(&c, 0, sizeof c);
 	CHECK_INT(hg_store_entries(st, "t1", "hotline", 0, 1, collect_entry, &c), HG_OK);
 	CHECK_INT(c.n, 3);
-	CHECK_INT(c.removed[1], 1);
-	CHECK_STR(c.removed_by[1], "carol");
+	for (int i = 0; i < c.n && i < 64; i++) {
+		int is_md5 = !strcmp(c.vals[i], "md5:" MD5_A);
+		CHECK_INT(c.removed[i], is_md5);
+		CHECK_STR(c.removed_by[i], is_md5 ? "carol" : "");
+	}
 
 	/* re-adding a removed value makes a new live row: v4 */
 	CHECK_INT(hg_import_begin(st, "t1", "hotline", "dave", NULL, &imp), HG_OK);
