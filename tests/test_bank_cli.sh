@@ -110,6 +110,32 @@ if [ -d "$IMG" ]; then
 	check "add stored 6 entries" test "$(wc -l <"$T/out")" -eq 6
 	rc_is 2 "add a non-image" "$H" bank add --bank photos "$T/l.txt" "${DB[@]}"
 	rc_is 2 "add without --bank" "$H" bank add "$IMG/Aqua.jpg" "${DB[@]}"
+
+	# match --bank: same output and exit codes as match --list
+	convert "$IMG/Aqua.jpg" -resize 50% -flop "$T/aqua_edit.jpg"
+	"$H" bank export photos --format csv "${DB[@]}" | grep '^pdq,' | cut -d, -f2 >"$T/photos.list"
+	rc_is 1 "match bank: edited copy" "$H" match "${DB[@]}" --bank photos "$T/aqua_edit.jpg"
+	check "edited copy matches Aqua" grep -q "aqua_edit.jpg: match id=$IMG/Aqua.jpg distance=[0-9]* variant=" "$T/out"
+	rc_is 1 "match list: edited copy" "$H" match --list "$T/photos.list" "$T/aqua_edit.jpg"
+	check "same distance as --list" test "$(sed 's/.*distance=//' "$T/out")" = \
+		"$(grep -o 'distance=.*' <("$H" match "${DB[@]}" --bank photos "$T/aqua_edit.jpg") | sed 's/distance=//')"
+	rc_is 1 "match bank: original (digests too)" "$H" match "${DB[@]}" --bank photos "$IMG/Aqua.jpg"
+	check "md5 hit" grep -q 'distance=0 variant=md5' "$T/out"
+	check "sha256 hit" grep -q 'distance=0 variant=sha256' "$T/out"
+	rc_is 0 "match bank: unrelated" "$H" match "${DB[@]}" --bank photos "$IMG/Blinds.jpg"
+	check "unrelated: no match" grep -q 'Blinds.jpg: no match' "$T/out"
+	rc_is 2 "match unknown bank" "$H" match "${DB[@]}" --bank nope "$IMG/Aqua.jpg"
+	rc_is 2 "match bank, unreadable image" "$H" match "${DB[@]}" --bank photos "$T/l.txt"
+	# the bank's radius applies: 0 rejects the edited copy (distance > 0)
+	rc_is 0 "radius 0" "$H" bank edit photos --radius 0 "${DB[@]}"
+	rc_is 0 "edited copy outside radius 0" "$H" match "${DB[@]}" --bank photos "$T/aqua_edit.jpg"
+	rc_is 1 "--radius overrides" "$H" match "${DB[@]}" --bank photos --radius 31 "$T/aqua_edit.jpg"
+	rc_is 0 "radius back" "$H" bank edit photos --radius 31 "${DB[@]}"
+	# a removed entry no longer matches
+	rc_is 0 "remove Aqua pdq" "$H" bank remove photos "$(cat "$T/aqua.pdq")" "${DB[@]}"
+	rc_is 0 "removed: no pdq match" "$H" match "${DB[@]}" --bank photos "$T/aqua_edit.jpg"
+	rc_is 0 "disable" "$H" bank edit photos --disable "${DB[@]}"
+	rc_is 2 "disabled bank refuses" "$H" match "${DB[@]}" --bank photos "$IMG/Aqua.jpg"
 else
 	echo "note: $IMG absent, bank add not exercised"
 fi

@@ -445,29 +445,15 @@ static void contract(const char *url, const char *tmpdir)
 	hg_store_free(st);
 }
 
+static void contract_suite(const char *url, const char *tmpdir, int is_pg, void *ctx)
+{
+	(void)is_pg;
+	(void)ctx;
+	contract(url, tmpdir);
+}
+
 int main(void)
 {
-	char tmpdir[] = "/tmp/hg_store_contract.XXXXXX";
-	if (!mkdtemp(tmpdir))
-		return 1;
-	char url[600];
-	snprintf(url, sizeof url, "%s/contract.db", tmpdir);
-	contract(url, tmpdir);
-
-	char pgurl[256], pgdir[256];
-	int rc = hgt_pg_start(pgurl, sizeof pgurl, pgdir, sizeof pgdir);
-	if (rc == 77) {
-		printf("SKIP postgres half: PostgreSQL server binaries not installed\n");
-	} else if (rc != 0) {
-		fprintf(stderr, "FAIL: could not start PostgreSQL (see above)\n");
-		CHECK(!"postgres started");
-	} else {
-		contract(pgurl, tmpdir);
-		hgt_pg_stop(pgdir);
-	}
-	char cmd[700];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cleanup failed\n");
+	CHECK(hgt_each_backend("store_contract", contract_suite, NULL) == 0);
 	return hgt_finish("test_store_contract");
 }

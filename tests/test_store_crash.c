@@ -147,38 +147,22 @@ static void crash_suite(const char *url, uint64_t n, int rounds)
 		CHECK(round_once(url, i, n) >= 0);
 }
 
+static void crash_backend(const char *url, const char *tmpdir, int is_pg, void *ctx)
+{
+	(void)tmpdir;
+	const uint64_t *n = ctx;
+	crash_suite(url, n[is_pg], 3);
+}
+
 int main(void)
 {
 	unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
 	printf("seed %u\n", seed);
 	srand(seed);
-	uint64_t n_sqlite = HG_SANITIZED ? 200000 : 1000000;
-	uint64_t n_pg = HG_SANITIZED ? 50000 : 200000;
+	uint64_t n[2] = {HG_SANITIZED ? 200000 : 1000000, HG_SANITIZED ? 50000 : 200000};
 	const char *env = getenv("HG_CRASH_ENTRIES");
 	if (env && atoll(env) > 0)
-		n_sqlite = n_pg = (uint64_t)atoll(env);
-
-	char tmpdir[] = "/tmp/hg_store_crash.XXXXXX";
-	if (!mkdtemp(tmpdir))
-		return 1;
-	char url[128];
-	snprintf(url, sizeof url, "%s/crash.db", tmpdir);
-	crash_suite(url, n_sqlite, 3);
-
-	char pgurl[256], pgdir[256];
-	int rc = hgt_pg_start(pgurl, sizeof pgurl, pgdir, sizeof pgdir);
-	if (rc == 77) {
-		printf("SKIP postgres half: PostgreSQL server binaries not installed\n");
-	} else if (rc != 0) {
-		fprintf(stderr, "FAIL: could not start PostgreSQL\n");
-		CHECK(!"postgres started");
-	} else {
-		crash_suite(pgurl, n_pg, 3);
-		hgt_pg_stop(pgdir);
-	}
-	char cmd[160];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cleanup failed\n");
+		n[0] = n[1] = (uint64_t)atoll(env);
+	CHECK(hgt_each_backend("store_crash", crash_backend, n) == 0);
 	return hgt_finish("test_store_crash");
 }

@@ -4,9 +4,12 @@
  * variant that matched.
  *
  * Where the list comes from is a "source": a function that fills an
- * hg_index whose entry ids are positions in a table of display ids. Today
- * there is one (--list FILE, a text list); a bank store adds another by
- * writing a load function and a row in `sources` below.
+ * hg_index whose entry ids are positions in a table of display ids
+ * (--list FILE, a text list), or, for a stored bank (--bank NAME, store
+ * from --db / $HASHGATE_DB), the bank's in-memory index whose ids are the
+ * store's entry ids, shown as each entry's external id. A bank also matches
+ * the file's MD5 / SHA-1 / SHA-256 exactly (distance 0, variant md5 ...),
+ * and its own radius applies unless --radius is given.
  *
  * Each image is matched through every query set hashgate computes by default
  * (HG_HASH_QUERY_DEFAULT: the image itself, and the picture inside uniform
@@ -26,6 +29,8 @@
 
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "core/grow.h"
+#include "hashgate/bankindex.h"
 #include "hashgate/hashgate.h"
 
 /* Display ids of a loaded list: entry id i is shown as names + name_at[i],
@@ -37,23 +42,56 @@ struct match_list {
 	size_t *name_at;
 	size_t *line;
 	size_t n;
+	/* A stored bank: index is bank's; entry ids are store ids, mapped to
+	 * positions through store_ids[] (sorted). */
+	hg_bank_index *bank;
+	uint64_t *store_ids;
+	int radius; /* the bank's radius; -1 for a text list */
 };
 
 static void match_list_free(struct match_list *l)
 {
-	hg_index_free(l->index);
+	if (l->bank)
+		hg_bank_index_free(l->bank); /* owns l->index */
+	else
+		hg_index_free(l->index);
 	free(l->names);
 	free(l->name_at);
 	free(l->line);
+	free(l->store_ids);
 	memset(l, 0, sizeof *l);
 }
 
 static const char *display_id(const struct match_list *l, uint64_t id, char buf[32])
 {
+	if (l->store_ids) { /* a bank: find the entry's position */
+		size_t lo = 0, hi = l->n;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (l->store_ids[mid] < id)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < l->n && l->store_ids[lo] == id && l->name_at[lo] != NO_NAME)
+			return l->names + l->name_at[lo];
+		snprintf(buf, 32, "%llu", (unsigned long long)id);
+		return buf;
+	}
 	if (id < l->n && l->name_at[id] != NO_NAME)
 		return l->names + l->name_at[id];
 	snprintf(buf, 32, "%zu", id < l->n ? l->line[id] : (size_t)0);
 	return buf;
+}
+
+/* Variants past the 8 dihedral ones name an exact digest match. */
+#define VARIANT_DIGEST HG_DIH_COUNT
+static const char *variant_name(int v)
+{
+	static const char *const digests[] = {"md5", "sha1", "sha256"};
+	if (v >= VARIANT_DIGEST && v < VARIANT_DIGEST + 3)
+		return digests[v - VARIANT_DIGEST];
+	return hg_dihedral_name(v);
 }
 
 /* ---- source: a text list ----------------------------------------------- */
@@ -105,21 +143,6 @@ static char *read_all(const char *path, size_t *len)
 static int is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
-}
-
-static int grow_to(void **p, size_t *cap, size_t need, size_t elem)
-{
-	if (need <= *cap)
-		return 0;
-	size_t c = *cap ? *cap * 2 : 4096;
-	while (c < need)
-		c *= 2;
-	void *q = realloc(*p, c * elem);
-	if (!q)
-		return -1;
-	*p = q;
-	*cap = c;
-	return 0;
 }
 
 /*
@@ -182,10 +205,10 @@ static int load_text_list(const char *path, struct match_list *out)
 				fprintf(stderr, "hashgate match: %s:%zu: %s\n", path, lineno, why);
 			continue;
 		}
-		if (grow_to((void **)&hashes, &hcap, n + 1, sizeof *hashes) ||
-		    grow_to((void **)&ids, &icap, n + 1, sizeof *ids) ||
-		    grow_to((void **)&out->name_at, &ncap, n + 1, sizeof *out->name_at) ||
-		    grow_to((void **)&out->line, &lcap, n + 1, sizeof *out->line)) {
+		if (hg__grow((void **)&hashes, &hcap, n + 1, sizeof *hashes) ||
+		    hg__grow((void **)&ids, &icap, n + 1, sizeof *ids) ||
+		    hg__grow((void **)&out->name_at, &ncap, n + 1, sizeof *out->name_at) ||
+		    hg__grow((void **)&out->line, &lcap, n + 1, sizeof *out->line)) {
 			oom = 1;
 			break;
 		}
@@ -195,7 +218,7 @@ static int load_text_list(const char *path, struct match_list *out)
 		out->name_at[n] = NO_NAME;
 		if (id) {
 			size_t k = (size_t)(id_end - id);
-			if (grow_to((void **)&out->names, &names_cap, names_len + k + 1, 1)) {
+			if (hg__grow((void **)&out->names, &names_cap, names_len + k + 1, 1)) {
 				oom = 1;
 				break;
 			}
@@ -232,13 +255,133 @@ static int load_text_list(const char *path, struct match_list *out)
 	return rc;
 }
 
+/* ---- source: a stored bank ---------------------------------------------- */
+
+/* Where --bank reads from (set by --db and --tenant). */
+static const char *bank_db, *bank_tenant;
+
+struct bank_names {
+	struct match_list *l;
+	size_t cap_ids, cap_names, cap_at, len;
+	int oom;
+};
+
+static int keep_name(void *ctx, const hg_entry *e)
+{
+	struct bank_names *b = ctx;
+	struct match_list *l = b->l;
+	if (hg__grow((void **)&l->store_ids, &b->cap_ids, l->n + 1, sizeof *l->store_ids) ||
+	    hg__grow((void **)&l->name_at, &b->cap_at, l->n + 1, sizeof *l->name_at)) {
+		b->oom = 1;
+		return 1;
+	}
+	l->store_ids[l->n] = (uint64_t)e->id;
+	l->name_at[l->n] = NO_NAME;
+	if (e->external_id) {
+		size_t k = strlen(e->external_id);
+		if (hg__grow((void **)&l->names, &b->cap_names, b->len + k + 1, 1)) {
+			b->oom = 1;
+			return 1;
+		}
+		memcpy(l->names + b->len, e->external_id, k + 1);
+		l->name_at[l->n] = b->len;
+		b->len += k + 1;
+	}
+	l->n++;
+	return 0;
+}
+
+/* Sorts store_ids (and name_at alongside) by id for display_id(). */
+static int cmp_pos(const void *a, const void *b, void *ids)
+{
+	uint64_t x = ((const uint64_t *)ids)[*(const size_t *)a];
+	uint64_t y = ((const uint64_t *)ids)[*(const size_t *)b];
+	return x < y ? -1 : x > y;
+}
+
+static int sort_names(struct match_list *l)
+{
+	size_t *perm = malloc((l->n ? l->n : 1) * sizeof *perm);
+	uint64_t *ids = malloc((l->n ? l->n : 1) * sizeof *ids);
+	size_t *at = malloc((l->n ? l->n : 1) * sizeof *at);
+	if (!perm || !ids || !at) {
+		free(perm);
+		free(ids);
+		free(at);
+		return -1;
+	}
+	for (size_t i = 0; i < l->n; i++)
+		perm[i] = i;
+	qsort_r(perm, l->n, sizeof *perm, cmp_pos, l->store_ids);
+	for (size_t i = 0; i < l->n; i++) {
+		ids[i] = l->store_ids[perm[i]];
+		at[i] = l->name_at[perm[i]];
+	}
+	free(perm);
+	free(l->store_ids);
+	free(l->name_at);
+	l->store_ids = ids;
+	l->name_at = at;
+	return 0;
+}
+
+static int load_bank(const char *name, struct match_list *out)
+{
+	const char *db = bank_db ? bank_db : getenv("HASHGATE_DB");
+	if (!db || !*db)
+		db = HG_STORE_DEFAULT_URL;
+	hg_store *st = NULL;
+	hg_status s = hg_store_open(db, &st);
+	struct bank_names b = {out, 0, 0, 0, 0, 0};
+	if (s == HG_OK)
+		s = hg_bank_index_load(st, bank_tenant, name, keep_name, &b, &out->bank);
+	if (s) {
+		fprintf(stderr, "hashgate match: bank %s in %s: %s\n", name, db,
+			b.oom ? "out of memory" : st ? hg_store_errmsg(st) : hg_strerror(s));
+		hg_store_free(st);
+		return -1;
+	}
+	hg_store_free(st);
+	const hg_bank *bank = hg_bank_index_bank(out->bank);
+	if (!bank->enabled) {
+		fprintf(stderr, "hashgate match: bank %s is disabled\n", name);
+		return -1;
+	}
+	out->index = hg_bank_index_pdq(out->bank);
+	out->radius = bank->radius;
+	if (sort_names(out)) {
+		fprintf(stderr, "hashgate match: out of memory\n");
+		return -1;
+	}
+	return 0;
+}
+
 /* List sources, chosen by option name. */
 static const struct match_source {
 	const char *option;
 	int (*load)(const char *arg, struct match_list *out);
 } sources[] = {
 	{"--list", load_text_list},
+	{"--bank", load_bank},
 };
+
+/* Exact digest hits of the bank, as distance-0 matches into m[0..cap);
+ * returns how many. */
+static size_t digest_matches(const struct match_list *l, const hg_hashes *hs,
+			     hg_index_match *m, size_t cap)
+{
+	size_t n = 0;
+	const uint8_t *d[3] = {hs->md5, hs->sha1, hs->sha256};
+	for (int k = 0; k < 3; k++) {
+		uint64_t ids[16];
+		size_t count = 0;
+		if (hg_bank_index_lookup_digest(l->bank, (hg_digest_kind)k, d[k], ids, 16, &count))
+			continue;
+		for (size_t i = 0; i < count && i < 16 && n < cap; i++)
+			m[n++] = (hg_index_match){ids[i], 0, VARIANT_DIGEST + k};
+	}
+	return n;
+}
 
 /* ---- matching and output ------------------------------------------------- */
 
@@ -308,7 +451,7 @@ static void print_matches_text(const char *path, const struct match_list *l,
 		printf("%s: no match\n", path);
 	for (size_t i = 0; i < n; i++) {
 		printf("%s: match id=%s distance=%d variant=%s", path, display_id(l, m[i].m.id, buf),
-		       m[i].m.distance, hg_dihedral_name(m[i].m.variant));
+		       m[i].m.distance, variant_name(m[i].m.variant));
 		if (*m[i].via)
 			printf(" via=%s", m[i].via);
 		putchar('\n');
@@ -334,7 +477,7 @@ static void print_matches_json(const char *path, const struct match_list *l,
 		json_t *x = json_object();
 		json_object_set_new(x, "id", json_string(display_id(l, m[i].m.id, buf)));
 		json_object_set_new(x, "distance", json_integer(m[i].m.distance));
-		json_object_set_new(x, "variant", json_string(hg_dihedral_name(m[i].m.variant)));
+		json_object_set_new(x, "variant", json_string(variant_name(m[i].m.variant)));
 		if (*m[i].via)
 			json_object_set_new(x, "via", json_string(m[i].via));
 		json_array_append_new(arr, x);
@@ -344,10 +487,16 @@ static void print_matches_json(const char *path, const struct match_list *l,
 }
 
 static const char usage[] =
-	"usage: hashgate match --list FILE [--radius R] [--json] IMAGE...   (- reads stdin)\n"
+	"usage: hashgate match --list FILE | --bank NAME [--radius R] [--json] IMAGE...\n"
+	"                    (- reads stdin)\n"
 	"  --list FILE       text list: one 64-hex PDQ hash per line, optional ',id';\n"
 	"                    '#' starts a comment line; the id is the line number if absent\n"
-	"  --radius R        match when the distance is <= R, 0..256 (default 31)\n"
+	"  --bank NAME       a stored bank (hashgate bank): PDQ within the radius, plus\n"
+	"                    exact MD5/SHA-1/SHA-256 of the file (variant md5, sha1, sha256)\n"
+	"  --db URL          the bank's store (default: $HASHGATE_DB, else ./hashgate.db)\n"
+	"  --tenant T        the bank's tenant (default: default)\n"
+	"  --radius R        match when the distance is <= R, 0..256 (default 31; a bank's\n"
+	"                    own radius with --bank)\n"
 	"  --json            one JSON object per image\n"
 	"  --plain           match the image's own 8 variants only (no unletterbox or\n"
 	"                    uncaption views; see docs/eval.md)\n"
@@ -357,7 +506,7 @@ int hg_cmd_match(int argc, char **argv)
 {
 	long radius = HG_PDQ_MATCH_RADIUS;
 	unsigned hash_flags = HG_HASH_QUERY_DEFAULT;
-	int json = 0;
+	int json = 0, radius_given = 0;
 	const struct match_source *src = NULL;
 	const char *src_arg = NULL;
 	hg_limits limits;
@@ -384,6 +533,11 @@ int hg_cmd_match(int argc, char **argv)
 		} else if (!strcmp(a, "--radius") && i + 1 < argc) {
 			if (hg_cli_parse_long(argv[++i], 0, HG_INDEX_MAX_RADIUS, &radius))
 				return hg_cli_usage_error("match", usage, "--radius takes 0..256");
+			radius_given = 1;
+		} else if (!strcmp(a, "--db") && i + 1 < argc) {
+			bank_db = argv[++i];
+		} else if (!strcmp(a, "--tenant") && i + 1 < argc) {
+			bank_tenant = argv[++i];
 		} else if (!strcmp(a, "--json")) {
 			json = 1;
 		} else if (!strcmp(a, "--plain")) {
@@ -399,15 +553,18 @@ int hg_cmd_match(int argc, char **argv)
 		}
 	}
 	if (!src)
-		return hg_cli_usage_error("match", usage, "no list given (--list FILE)");
+		return hg_cli_usage_error("match", usage, "no list given (--list FILE or --bank NAME)");
 	if (i >= argc)
 		return hg_cli_usage_error("match", usage, "no images given");
 
 	struct match_list list = {0};
+	list.radius = -1;
 	if (src->load(src_arg, &list) != 0) {
 		match_list_free(&list);
 		return HG_EXIT_ERROR;
 	}
+	if (!radius_given && list.radius >= 0)
+		radius = list.radius;
 	hg_hasher *hasher = NULL;
 	hg_index_results *res = NULL;
 	hg_status st = hg_hasher_new(&limits, &hasher);
@@ -424,13 +581,16 @@ int hg_cmd_match(int argc, char **argv)
 	for (; i < argc; i++) {
 		const char *path = argv[i];
 		hg_hashes hs;
-		st = hg_hash_file(hasher, path, hash_flags, &hs);
+		st = hg_hash_file(hasher, path, hash_flags | (list.bank ? HG_HASH_DIGESTS : 0), &hs);
+		/* Exact digest hits need no quality: the bytes are the same. */
+		hg_index_match dig[48];
+		size_t ndig = st == HG_OK && list.bank ? digest_matches(&list, &hs, dig, 48) : 0;
 		const hg_pdq_result *sets[HG_HASH_MAX_QUERY_SETS];
 		const char *names[HG_HASH_MAX_QUERY_SETS];
 		size_t nsets = st ? 0
 				  : hg_hashes_query_sets(&hs, HG_PDQ_MIN_QUALITY, sets, names,
 							 HG_HASH_MAX_QUERY_SETS);
-		if (st == HG_OK && nsets == 0) {
+		if (st == HG_OK && nsets == 0 && ndig == 0) {
 			/* Flat images hash unreliably: matching them on PDQ gives
 			 * false matches, so they are reported, not matched. */
 			if (json) {
@@ -446,8 +606,19 @@ int hg_cmd_match(int argc, char **argv)
 			}
 			continue;
 		}
-		if (st == HG_OK)
+		found.n = 0;
+		if (st == HG_OK && nsets)
 			st = query_sets(list.index, sets, names, nsets, (int)radius, res, &found);
+		if (st == HG_OK && ndig) { /* digest hits first: they are certain */
+			if (hg__grow((void **)&found.v, &found.cap, found.n + ndig, sizeof *found.v)) {
+				st = HG_ERR_NOMEM;
+			} else {
+				memmove(found.v + ndig, found.v, found.n * sizeof *found.v);
+				for (size_t k = 0; k < ndig; k++)
+					found.v[k] = (struct view_match){dig[k], "", k};
+				found.n += ndig;
+			}
+		}
 		if (st) {
 			const char *why = hg_hasher_errmsg(hasher);
 			if (!why || !*why)

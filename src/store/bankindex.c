@@ -7,6 +7,8 @@
  */
 #include "hashgate/bankindex.h"
 
+#include "core/grow.h"
+
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,21 +39,6 @@ struct batch {
 	hg_entry_fn on_entry;
 	void *ctx;
 };
-
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-	if (need <= *cap)
-		return 0;
-	size_t c = *cap ? *cap * 2 : 1024;
-	while (c < need)
-		c *= 2;
-	void *q = realloc(*p, c * elem);
-	if (!q)
-		return -1;
-	*p = q;
-	*cap = c;
-	return 0;
-}
 
 static int hexval(int c)
 {
@@ -86,8 +73,8 @@ static int add_entry(struct batch *b, const hg_entry *e)
 		hg_pdq h;
 		if (hg_pdq_from_hex(e->value, strlen(e->value), &h) != HG_OK)
 			return 0; /* the store validated it; a bad row is skipped */
-		if (grow((void **)&b->hashes, &b->cap_pdq, b->npdq + 1, sizeof *b->hashes) ||
-		    grow((void **)&b->pdq_ids, &b->cap_ids, b->npdq + 1, sizeof *b->pdq_ids)) {
+		if (hg__grow((void **)&b->hashes, &b->cap_pdq, b->npdq + 1, sizeof *b->hashes) ||
+		    hg__grow((void **)&b->pdq_ids, &b->cap_ids, b->npdq + 1, sizeof *b->pdq_ids)) {
 			b->error = HG_ERR_NOMEM;
 			return 1;
 		}
@@ -99,7 +86,7 @@ static int add_entry(struct batch *b, const hg_entry *e)
 	if (digest_of(e, &d.kind, d.bytes))
 		return 0; /* vPDQ, or a signal this build does not index */
 	d.id = (uint64_t)e->id;
-	if (grow((void **)&b->digs, &b->cap_dig, b->ndig + 1, sizeof *b->digs)) {
+	if (hg__grow((void **)&b->digs, &b->cap_dig, b->ndig + 1, sizeof *b->digs)) {
 		b->error = HG_ERR_NOMEM;
 		return 1;
 	}
@@ -120,8 +107,8 @@ static int change_row(void *ctx, const hg_entry *e, int removed)
 	struct batch *b = ctx;
 	if (!removed)
 		return add_entry(b, e);
-	if (grow((void **)&b->removed, &b->cap_rem, b->nrem + 1, sizeof *b->removed) ||
-	    grow((void **)&b->removed_pdq, &b->cap_rem_pdq, b->nrem + 1, 1)) {
+	if (hg__grow((void **)&b->removed, &b->cap_rem, b->nrem + 1, sizeof *b->removed) ||
+	    hg__grow((void **)&b->removed_pdq, &b->cap_rem_pdq, b->nrem + 1, 1)) {
 		b->error = HG_ERR_NOMEM;
 		return 1;
 	}
