@@ -438,6 +438,53 @@ static void contract(const char *url, const char *tmpdir)
 	CHECK_INT(hg_store_bank_get(st, "t1", "jsonl", &b), HG_OK);
 	CHECK_INT(b.live_entries, 2);
 
+	/* import from memory, including an empty body */
+	hg_bank mb = mkbank("t1", "membuf");
+	CHECK_INT(hg_store_bank_create(st, &mb, NULL, NULL), HG_OK);
+	const char body[] = PDQ_A ",m1\nxx\n" MD5_A "\n";
+	memset(&bl, 0, sizeof bl);
+	CHECK_INT(hg_store_import_buffer(st, "t1", "membuf", body, sizeof body - 1, &o, note_bad, &bl,
+					 &nbad, &r), HG_OK);
+	CHECK_INT(r.added, 2);
+	CHECK_INT(bl.n, 1);
+	CHECK_INT(bl.lines[0], 2);
+	CHECK_INT(hg_store_import_buffer(st, "t1", "membuf", "", 0, &o, NULL, NULL, &nbad, &r),
+		  HG_OK);
+	CHECK_INT(r.added, 0);
+	CHECK_INT(r.version, 2);
+
+	/* pages of entries by id */
+	int64_t after = 0, seen = 0, pages = 0;
+	do {
+		memset(&c, 0, sizeof c);
+		CHECK_INT(hg_store_entries_page(st, "t1", "lists", after, 3, 0, collect_entry, &c,
+						&after), HG_OK);
+		seen += c.n;
+		pages++;
+	} while (after && pages < 10);
+	CHECK_INT(seen, 4);
+	CHECK_INT(pages, 2);
+	CHECK_INT(hg_store_entries_page(st, "t1", "lists", 0, 0, 0, collect_entry, &c, NULL),
+		  HG_ERR_INVALID_ARG);
+
+	/* delete: the name is freed, the feed reports the removals */
+	CHECK_INT(hg_store_bank_get(st, "t1", "membuf", &b), HG_OK);
+	int64_t gone_id = b.id;
+	CHECK_INT(hg_store_bank_delete(st, "t1", "membuf", "ivy"), HG_OK);
+	CHECK_INT(hg_store_bank_get(st, "t1", "membuf", &b), HG_ERR_NOT_FOUND);
+	CHECK_INT(hg_store_bank_delete(st, "t1", "membuf", "ivy"), HG_ERR_NOT_FOUND);
+	nb = 0;
+	CHECK_INT(hg_store_bank_list(st, "t1", count_bank, &nb), HG_OK);
+	CHECK_INT(nb, 7); /* hotline, lists, csv, jsonl, back0..back2 */
+	memset(&c, 0, sizeof c);
+	until = 0;
+	CHECK_INT(hg_store_changes(st, gone_id, 2, &until, collect_change, &c), HG_OK);
+	CHECK_INT(c.n, 2);
+	CHECK_INT(c.removed[0] && c.removed[1], 1);
+	CHECK_INT(hg_store_bank_create(st, &mb, NULL, &b), HG_OK); /* the name again */
+	CHECK(b.id != gone_id);
+	CHECK_INT(b.live_entries, 0);
+
 	CHECK_INT(hg_store_check(st), HG_OK);
 	if (hg_store_check(st))
 		fprintf(stderr, "check: %s\n", hg_store_errmsg(st));

@@ -15,6 +15,9 @@
  * before V, so any past version can be exported, and a reader that follows
  * changes by version (hg_store_changes) never sees half an import.
  *
+ * Banks are named within a tenant; every `tenant` argument may be NULL for
+ * HG_DEFAULT_TENANT.
+ *
  * Threads: one hg_store per thread (like a database connection). Processes:
  * any number may open the same store; writers are serialised per bank.
  * Every failing call leaves a message in hg_store_errmsg().
@@ -92,6 +95,17 @@ HG_API hg_status hg_store_bank_get(hg_store *store, const char *tenant, const ch
 typedef int (*hg_bank_fn)(void *ctx, const hg_bank *bank);
 HG_API hg_status hg_store_bank_list(hg_store *store, const char *tenant, hg_bank_fn fn,
 				    void *ctx);
+
+/*
+ * Deletes a bank: every live entry is soft-deleted (removed_by = actor,
+ * reason "bank deleted"), the bank's version is bumped, and the bank leaves
+ * hg_store_bank_get/list — its name is free for a new bank. The rows stay
+ * for audit (history, removed entries) under the old bank id, and
+ * hg_store_changes(bank_id, ...) still reports the removals, so an index
+ * following the bank empties itself. HG_ERR_NOT_FOUND if absent.
+ */
+HG_API hg_status hg_store_bank_delete(hg_store *store, const char *tenant, const char *name,
+				      const char *actor);
 
 /* ---- entries --------------------------------------------------------------- */
 
@@ -185,6 +199,16 @@ HG_API hg_status hg_store_remove_ids(hg_store *store, const char *tenant, const 
 HG_API hg_status hg_store_entries(hg_store *store, const char *tenant, const char *bank,
 				  int64_t version, int include_removed, hg_entry_fn fn,
 				  void *ctx);
+
+/*
+ * One page of the bank's entries in id order: at most `limit` (1..10000)
+ * entries with id > after_id, live ones only unless include_removed.
+ * *next_after (may be NULL) gets the last id returned, or 0 at the end.
+ * For HTTP listings; exports should use hg_store_entries.
+ */
+HG_API hg_status hg_store_entries_page(hg_store *store, const char *tenant, const char *bank,
+				       int64_t after_id, int limit, int include_removed,
+				       hg_entry_fn fn, void *ctx, int64_t *next_after);
 
 /*
  * The change feed: calls fn(ctx, entry, removed) for every entry of bank
@@ -288,6 +312,12 @@ HG_API hg_status hg_store_import_file(hg_store *store, const char *tenant, const
 				      const char *path, const hg_import_opts *opts,
 				      hg_bad_line_fn bad_line, void *ctx,
 				      int64_t *bad_lines, hg_change_result *result);
+
+/* hg_store_import_file() over `len` bytes in memory (an HTTP body). */
+HG_API hg_status hg_store_import_buffer(hg_store *store, const char *tenant, const char *bank,
+					const void *data, size_t len, const hg_import_opts *opts,
+					hg_bad_line_fn bad_line, void *ctx, int64_t *bad_lines,
+					hg_change_result *result);
 
 /* Writes one entry in `format` plus a newline to the caller's buffer (csv:
  * the row only; hg_list_header() gives the header line). The text form is

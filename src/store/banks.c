@@ -67,7 +67,7 @@ static hg_status bank_read(hg_store *st, const char *tenant, const char *name, h
 	memset(&b, 0, sizeof b);
 	hg_sqlparam p[2] = {HG_PTEXT(tenant), HG_PTEXT(name)};
 	hg_status s = hg__store_query(st, "SELECT " BANK_COLS " FROM banks"
-				      " WHERE tenant = $1 AND name = $2",
+				      " WHERE tenant = $1 AND name = $2 AND deleted_at = 0",
 				      p, 2, bank_row, &b, NULL);
 	if (s)
 		return s;
@@ -221,10 +221,10 @@ hg_status hg_store_bank_list(hg_store *st, const char *tenant, hg_bank_fn fn, vo
 	if (tenant) {
 		hg_sqlparam p[1] = {HG_PTEXT(tenant)};
 		return hg__store_query(st, "SELECT " BANK_COLS " FROM banks WHERE tenant = $1"
-				       " ORDER BY name", p, 1, list_row, &c, NULL);
+				       " AND deleted_at = 0 ORDER BY name", p, 1, list_row, &c, NULL);
 	}
-	return hg__store_query(st, "SELECT " BANK_COLS " FROM banks ORDER BY tenant, name", NULL,
-			       0, list_row, &c, NULL);
+	return hg__store_query(st, "SELECT " BANK_COLS " FROM banks WHERE deleted_at = 0"
+			       " ORDER BY tenant, name", NULL, 0, list_row, &c, NULL);
 }
 
 /* ---- imports ------------------------------------------------------------- */
@@ -544,6 +544,34 @@ out:
 	return s;
 }
 
+hg_status hg_store_bank_delete(hg_store *st, const char *tenant, const char *name,
+			       const char *actor)
+{
+	if (!st || !name)
+		return HG_ERR_INVALID_ARG;
+	hg_bank b;
+	int64_t v, removed = 0;
+	hg_status s = change_begin(st, tenant, name, actor, NULL, &b, &v);
+	if (s)
+		return s;
+	/* The deleted bank keeps its id and rows under a name no live bank
+	 * can have ('~' fails hg_bank_name_check), freeing the real one. */
+	char gone[HG_BANK_NAME_MAX + 48];
+	snprintf(gone, sizeof gone, "%s~deleted~%lld", b.name, (long long)b.id);
+	int64_t now = hg__store_now();
+	hg_sqlparam p[4] = {HG_PINT(v), HG_PINT(now), HG_PTEXT(actor), HG_PINT(b.id)};
+	hg_sqlparam q[3] = {HG_PTEXT(gone), HG_PINT(now), HG_PINT(b.id)};
+	if ((s = hg__store_query(st, "UPDATE entries SET removed_version = $1, removed_at = $2,"
+				     " removed_by = $3, removed_reason = 'bank deleted'"
+				     " WHERE bank_id = $4 AND removed_version IS NULL",
+				 p, 4, NULL, NULL, &removed)) ||
+	    (s = hg__store_query(st, "UPDATE banks SET name = $1, deleted_at = $2, enabled = 0,"
+				     " live_count = 0 WHERE id = $3", q, 3, NULL, NULL, NULL)) ||
+	    (s = history_add(st, b.id, v, "delete", actor, NULL, 0, removed)))
+		return txn_end(st, s);
+	return txn_end(st, HG_OK);
+}
+
 hg_status hg_store_remove_ids(hg_store *st, const char *tenant, const char *bank,
 			      const int64_t *ids, size_t n, const char *actor, const char *reason,
 			      hg_change_result *result)
@@ -581,6 +609,22 @@ struct entry_ctx {
 	int removed;
 	void *ctx;
 };
+
+/* Counts a page's rows and remembers the last id, then calls the user. */
+struct page_ctx {
+	hg_entry_fn fn;
+	void *ctx;
+	int n;
+	int64_t last;
+};
+
+static int page_row(void *ctx, const hg_entry *e)
+{
+	struct page_ctx *pc = ctx;
+	pc->n++;
+	pc->last = e->id;
+	return pc->fn(pc->ctx, e);
+}
 
 static int entry_row(void *ctx, int ncols, const char *const *v)
 {
@@ -639,6 +683,31 @@ hg_status hg_store_entries(hg_store *st, const char *tenant, const char *bank, i
 				    " ORDER BY added_version, id", p, 2, entry_row, &c, NULL);
 	}
 done:
+	return txn_end(st, s);
+}
+
+hg_status hg_store_entries_page(hg_store *st, const char *tenant, const char *bank,
+				int64_t after_id, int limit, int include_removed, hg_entry_fn fn,
+				void *ctx, int64_t *next_after)
+{
+	if (!st || !fn || limit < 1 || limit > 10000 || after_id < 0)
+		return HG_ERR_INVALID_ARG;
+	struct page_ctx pc = {fn, ctx, 0, 0};
+	struct entry_ctx c = {page_row, NULL, 0, &pc};
+	hg_status s = hg__store_begin(st, 0);
+	hg_bank b;
+	if (s || (s = bank_read(st, tenant, bank, &b)))
+		return txn_end(st, s);
+	hg_sqlparam p[3] = {HG_PINT(b.id), HG_PINT(after_id), HG_PINT(limit)};
+	if (include_removed)
+		s = hg__store_query(st, "SELECT " ENTRY_COLS " FROM entries WHERE bank_id = $1"
+				    " AND id > $2 ORDER BY id LIMIT $3", p, 3, entry_row, &c, NULL);
+	else
+		s = hg__store_query(st, "SELECT " ENTRY_COLS " FROM entries WHERE bank_id = $1"
+				    " AND id > $2 AND removed_version IS NULL ORDER BY id LIMIT $3",
+				    p, 3, entry_row, &c, NULL);
+	if (next_after)
+		*next_after = pc.n == limit ? pc.last : 0;
 	return txn_end(st, s);
 }
 

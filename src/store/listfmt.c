@@ -328,24 +328,21 @@ static int read_line(FILE *f, char *buf, size_t max, size_t *len, int *too_long)
 	return any;
 }
 
-hg_status hg_store_import_file(hg_store *st, const char *tenant, const char *bank,
-			       const char *path, const hg_import_opts *opts,
+/* Imports the lines of an open stream; `name` labels messages. */
+static hg_status import_stream(hg_store *st, const char *tenant, const char *bank, FILE *f,
+			       const char *name, const hg_import_opts *opts,
 			       hg_bad_line_fn bad_line, void *ctx, int64_t *bad_lines,
 			       hg_change_result *result)
 {
-	if (!st || !path || !opts)
-		return HG_ERR_INVALID_ARG;
 	if (bad_lines)
 		*bad_lines = 0;
 	hg_list_parser *p;
 	hg_status s = hg_list_parser_new(opts->format, opts->default_signal, &p);
 	if (s)
 		return hg__store_fail(st, s, "cannot create a %s parser", hg_list_format_name(opts->format));
-	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
 	char *buf = malloc(HG_LIST_LINE_MAX + 1);
-	if (!f || !buf) {
-		s = !f ? hg__store_fail(st, HG_ERR_IO, "cannot open %s: %m", path)
-		       : hg__store_fail(st, HG_ERR_NOMEM, "out of memory");
+	if (!buf) {
+		s = hg__store_fail(st, HG_ERR_NOMEM, "out of memory");
 		goto out;
 	}
 	hg_import *imp;
@@ -390,7 +387,7 @@ hg_status hg_store_import_file(hg_store *st, const char *tenant, const char *ban
 	}
 	if (ferror(f)) {
 		hg_import_abort(imp);
-		s = hg__store_fail(st, HG_ERR_IO, "reading %s failed", path);
+		s = hg__store_fail(st, HG_ERR_IO, "reading %s failed", name);
 		goto out;
 	}
 	if (bad_lines)
@@ -398,23 +395,57 @@ hg_status hg_store_import_file(hg_store *st, const char *tenant, const char *ban
 	if (nbad && opts->strict) {
 		hg_import_abort(imp);
 		s = hg__store_fail(st, HG_ERR_PARSE, "%s: %lld bad line%s, nothing imported (--strict); "
-				   "first: %s", path, (long long)nbad, nbad == 1 ? "" : "s", first);
+				   "first: %s", name, (long long)nbad, nbad == 1 ? "" : "s", first);
 		goto out;
 	}
 	if (stop) { /* the caller asked to stop: nothing is applied */
 		hg_import_abort(imp);
-		s = hg__store_fail(st, HG_ERR_PARSE, "%s: import stopped at %s", path, first);
+		s = hg__store_fail(st, HG_ERR_PARSE, "%s: import stopped at %s", name, first);
 		goto out;
 	}
 	s = hg_import_commit(imp, result);
 	if (s == HG_OK && nbad)
-		hg__store_fail(st, HG_OK, "%s: %lld bad line%s skipped; first: %s", path,
+		hg__store_fail(st, HG_OK, "%s: %lld bad line%s skipped; first: %s", name,
 			       (long long)nbad, nbad == 1 ? "" : "s", first);
 out:
-	if (f && f != stdin)
-		fclose(f);
 	free(buf);
 	hg_list_parser_free(p);
+	return s;
+}
+
+hg_status hg_store_import_file(hg_store *st, const char *tenant, const char *bank,
+			       const char *path, const hg_import_opts *opts,
+			       hg_bad_line_fn bad_line, void *ctx, int64_t *bad_lines,
+			       hg_change_result *result)
+{
+	if (!st || !path || !opts)
+		return HG_ERR_INVALID_ARG;
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	if (!f)
+		return hg__store_fail(st, HG_ERR_IO, "cannot open %s: %m", path);
+	hg_status s = import_stream(st, tenant, bank, f, path, opts, bad_line, ctx, bad_lines,
+				    result);
+	if (f != stdin)
+		fclose(f);
+	return s;
+}
+
+hg_status hg_store_import_buffer(hg_store *st, const char *tenant, const char *bank,
+				 const void *data, size_t len, const hg_import_opts *opts,
+				 hg_bad_line_fn bad_line, void *ctx, int64_t *bad_lines,
+				 hg_change_result *result)
+{
+	if (!st || (!data && len) || !opts)
+		return HG_ERR_INVALID_ARG;
+	/* An empty body reads as one blank line (skipped): fmemopen needs a
+	 * size of 1 or more. */
+	static const char blank[] = "\n";
+	FILE *f = fmemopen((void *)(len ? data : blank), len ? len : 1, "r");
+	if (!f)
+		return hg__store_fail(st, HG_ERR_NOMEM, "out of memory");
+	hg_status s;
+	s = import_stream(st, tenant, bank, f, "body", opts, bad_line, ctx, bad_lines, result);
+	fclose(f);
 	return s;
 }
 

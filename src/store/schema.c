@@ -31,6 +31,7 @@
 	" version " INT " NOT NULL,"                                           \
 	" live_count " INT " NOT NULL DEFAULT 0,"                              \
 	" created_at " INT " NOT NULL,"                                        \
+	" deleted_at " INT " NOT NULL DEFAULT 0,"                              \
 	" UNIQUE (tenant, name));"                                             \
 	"CREATE TABLE entries("                                                \
 	" id " ID ","                                                          \

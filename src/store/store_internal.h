@@ -29,8 +29,12 @@ typedef struct hg_sqlparam {
 	const char *s; /* NUL-terminated */
 } hg_sqlparam;
 
+static inline hg_sqlparam hg__ptext(const char *s)
+{
+	return (hg_sqlparam){.type = s ? HG_SQL_TEXT : HG_SQL_NULL, .s = s};
+}
 #define HG_PINT(v) ((hg_sqlparam){.type = HG_SQL_INT, .i = (int64_t)(v)})
-#define HG_PTEXT(v) ((hg_sqlparam){.type = (v) ? HG_SQL_TEXT : HG_SQL_NULL, .s = (v)})
+#define HG_PTEXT(v) hg__ptext(v) /* NULL pointer -> SQL NULL */
 
 /* One result row: ncols values as text, NULL for SQL NULL. Non-zero stops. */
 typedef int (*hg_row_fn)(void *ctx, int ncols, const char *const *vals);
