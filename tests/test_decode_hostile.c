@@ -10,9 +10,9 @@
  * give its own status and a message, a failed decode must leave no pixels,
  * and over-limit inputs must be refused from the header: fast, and (outside
  * sanitizer builds, whose shadow memory needs a huge address space) in a
- * child process whose address space is capped at 1 GiB. Also the two pixel
- * conventions the dispatcher owns: all-grey RGB folds to one channel, alpha
- * is dropped.
+ * child process whose address space is capped at 1 GiB. Also the pixel
+ * conventions of the reference: all-grey RGB folds to one channel, alpha is
+ * dropped, an animated GIF gives its first frame.
  */
 #include <setjmp.h>
 #include <stdio.h>
@@ -162,8 +162,8 @@ static int gif_write_cb(GifFileType *gif, const GifByteType *data, int n)
 }
 
 /* A 6x6x6 colour-cube GIF; `rows` < h writes a header promising h rows but
- * only `rows` of them. */
-static struct buf make_gif(int w, int h, int rows)
+ * only `rows` of them; `frames` > 1 adds frames with the colours inverted. */
+static struct buf make_gif(int w, int h, int rows, int frames)
 {
 	struct buf b = {0};
 	int err = 0;
@@ -174,15 +174,18 @@ static struct buf make_gif(int w, int h, int rows)
 					   (GifByteType)(i % 6 * 51)};
 	ColorMapObject *map = GifMakeMapObject(256, colors);
 	EGifPutScreenDesc(gif, w, h, 8, 0, map);
-	EGifPutImageDesc(gif, 0, 0, w, h, false, NULL);
 	GifPixelType *line = malloc((size_t)w);
 	uint8_t *px = picture(w, h < 64 ? h : 64);
-	for (int y = 0; y < rows; y++) {
-		for (int x = 0; x < w; x++) {
-			const uint8_t *p = px + ((size_t)(y % 48) * w + x) * 3;
-			line[x] = (GifPixelType)(p[0] / 51 * 36 + p[1] / 51 * 6 + p[2] / 51);
+	for (int f = 0; f < frames; f++) {
+		EGifPutImageDesc(gif, 0, 0, w, h, false, NULL);
+		for (int y = 0; y < rows; y++) {
+			for (int x = 0; x < w; x++) {
+				const uint8_t *p = px + ((size_t)(y % 48) * w + x) * 3;
+				int idx = p[0] / 51 * 36 + p[1] / 51 * 6 + p[2] / 51;
+				line[x] = (GifPixelType)(f ? 215 - idx : idx);
+			}
+			EGifPutLine(gif, line, w);
 		}
-		EGifPutLine(gif, line, w);
 	}
 	EGifCloseFile(gif, &err);
 	GifFreeMapObject(map);
@@ -415,7 +418,7 @@ struct fmt {
 
 static struct buf mk_jpeg(int w, int h) { return make_jpeg(w, h); }
 static struct buf mk_png(int w, int h) { return make_png(w, h); }
-static struct buf mk_gif(int w, int h) { return make_gif(w, h, h); }
+static struct buf mk_gif(int w, int h) { return make_gif(w, h, h, 1); }
 static struct buf mk_webp(int w, int h) { return make_webp(w, h, 1); }
 static struct buf mk_webp_lossy(int w, int h) { return make_webp(w, h, 0); }
 static struct buf mk_bmp(int w, int h) { return make_bmp(w, h); }
@@ -641,6 +644,17 @@ static void check_conventions(void)
 		px[4 * i] = (uint8_t)i, px[4 * i + 1] = (uint8_t)(i >> 3), px[4 * i + 2] = 9;
 		px[4 * i + 3] = 0;
 	}
+	/* an animated GIF gives its first frame, whatever follows */
+	struct buf one = make_gif(W, H, H, 1), two = make_gif(W, H, H, 2);
+	hg_image a, c;
+	CHECK_INT(decode(NULL, one.p, one.n, &a), HG_OK);
+	CHECK_INT(decode(NULL, two.p, two.n, &c), HG_OK);
+	CHECK(two.n > one.n + 100 && a.pixels && c.pixels && a.channels == c.channels &&
+	      !memcmp(a.pixels, c.pixels, a.stride * a.height));
+	hg_image_release(&a);
+	hg_image_release(&c);
+	free(one.p);
+	free(two.p);
 	for (int k = 0; k < 2; k++) { /* PNG and TIFF (libtiff would premultiply) */
 		b = k ? tiff_encode(W, H, px, 4) : png_encode(W, H, px, 4);
 		CHECK_INT(decode(NULL, b.p, b.n, &img), HG_OK);
@@ -688,7 +702,7 @@ int main(void)
 
 	/* decompression bombs: a few KB each, over 100 megapixels decoded */
 	struct buf bombs[3] = {png_encode(10001, 10001, NULL, 1), tiff_encode(10001, 10001, NULL, 1),
-			       make_gif(10001, 10001, 1)};
+			       make_gif(10001, 10001, 1, 1)};
 	for (int i = 0; i < 3; i++) {
 		CHECK(bombs[i].n > 0 && bombs[i].n < 200000);
 		printf("bomb %d: %zu bytes for 10001x10001\n", i, bombs[i].n);
