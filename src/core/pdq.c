@@ -39,6 +39,8 @@ struct hg_pdq_hasher {
 	float *sums;            /* running sums, one per lane */
 	float *taps_x, *taps_y; /* fast mode's resampling weights */
 	float *kern;            /* fast mode: one blur kernel */
+	unsigned char *keep;    /* per column: 1 if the decimation samples it */
+	size_t keep_cap;
 	size_t taps_x_cap, taps_y_cap, kern_cap;
 	size_t line_cap;        /* floats in stripe_in/out and sums */
 	float dct[DCT_K][DCT_N];    /* D[u][k], frequency u+1 */
@@ -93,6 +95,7 @@ void hg_pdq_hasher_free(hg_pdq_hasher *h)
 	free(h->taps_x);
 	free(h->taps_y);
 	free(h->kern);
+	free(h->keep);
 	free(h);
 }
 
@@ -124,6 +127,13 @@ static hg_status reserve(hg_pdq_hasher *h, size_t width, size_t height)
 		    grow(&h->sums, line))
 			return HG_ERR_NOMEM;
 		h->line_cap = line;
+	}
+	if (width > h->keep_cap) {
+		unsigned char *k = realloc(h->keep, width);
+		if (!k)
+			return HG_ERR_NOMEM;
+		h->keep = k;
+		h->keep_cap = width;
 	}
 	if (narrow > h->narrow_cap) {
 		if (grow(&h->narrow_a, narrow) || grow(&h->narrow_b, narrow))
@@ -198,34 +208,249 @@ static void box_down(const float *in, float *out, size_t n, size_t ncols,
 }
 
 /*
- * A horizontal box pass over every row of `in` (height x width, `stride`
- * floats per row). When `cols` is NULL the whole output row is written to
- * `out` (same stride); otherwise only the DCT_N columns listed in `cols` are
- * written, packed, to `out` (DCT_N floats per row).
+ * Where a horizontal pass reads its rows: a float plane (`plane`, rows
+ * `plane_stride` floats apart, zero-padded to a multiple of 8), or 8-bit
+ * pixels whose luma is computed row by row as the pass needs it, so the
+ * full-size luma plane is never written nor read back.
  */
-static void box_rows(hg_pdq_hasher *h, const float *in, float *out, size_t width,
-		     size_t height, size_t stride, int w, const size_t *cols)
+struct rows_src {
+	const float *plane;
+	size_t plane_stride;
+	const uint8_t *pixels;
+	size_t stride;
+	int channels;
+};
+
+typedef unsigned char hg_v32b_u __attribute__((vector_size(32), aligned(1), may_alias));
+typedef unsigned char hg_v8b_u __attribute__((vector_size(8), aligned(1), may_alias));
+typedef unsigned char hg_v8b __attribute__((vector_size(8)));
+
+/* Luma of n pixels into dst, then zeros up to round_up8(n). Per pixel the
+ * reference's (0.299f*R + 0.587f*G) + 0.114f*B, 8 pixels per vector. */
+HG_TARGET_CLONES
+static void luma_row(const uint8_t *src, float *dst, size_t n, int channels)
 {
+	size_t i = 0;
+	const hg_v8f kr = hg_v8f_splat(0.299f), kg = hg_v8f_splat(0.587f),
+		     kb = hg_v8f_splat(0.114f);
+	if (channels == 1) {
+		for (; i + 8 <= n; i += 8) {
+			hg_v8b v = *(const hg_v8b_u *)(const void *)(src + i);
+			hg_v8f_store(dst + i, __builtin_convertvector(v, hg_v8f));
+		}
+		for (; i < n; i++)
+			dst[i] = (float)src[i];
+	} else if (channels == 3) {
+		/* 32 bytes hold 8 whole pixels as long as 3i + 32 <= 3n */
+		for (; i + 11 <= n; i += 8) {
+			hg_v32b_u v = *(const hg_v32b_u *)(const void *)(src + 3 * i);
+			hg_v8b r = __builtin_shufflevector(v, v, 0, 3, 6, 9, 12, 15, 18, 21);
+			hg_v8b g = __builtin_shufflevector(v, v, 1, 4, 7, 10, 13, 16, 19, 22);
+			hg_v8b b = __builtin_shufflevector(v, v, 2, 5, 8, 11, 14, 17, 20, 23);
+			hg_v8f y = kr * __builtin_convertvector(r, hg_v8f) +
+				   kg * __builtin_convertvector(g, hg_v8f) +
+				   kb * __builtin_convertvector(b, hg_v8f);
+			hg_v8f_store(dst + i, y);
+		}
+	} else {
+		for (; i + 8 <= n; i += 8) {
+			hg_v32b_u v = *(const hg_v32b_u *)(const void *)(src + 4 * i);
+			hg_v8b r = __builtin_shufflevector(v, v, 0, 4, 8, 12, 16, 20, 24, 28);
+			hg_v8b g = __builtin_shufflevector(v, v, 1, 5, 9, 13, 17, 21, 25, 29);
+			hg_v8b b = __builtin_shufflevector(v, v, 2, 6, 10, 14, 18, 22, 26, 30);
+			hg_v8f y = kr * __builtin_convertvector(r, hg_v8f) +
+				   kg * __builtin_convertvector(g, hg_v8f) +
+				   kb * __builtin_convertvector(b, hg_v8f);
+			hg_v8f_store(dst + i, y);
+		}
+	}
+	if (channels != 1) {
+		const size_t step = (size_t)channels;
+		for (; i < n; i++) {
+			const uint8_t *p = src + i * step;
+			dst[i] = 0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2];
+		}
+	}
+	for (; i < round_up8(n); i++)
+		dst[i] = 0.0f;
+}
+
+/* Row y of the source, at least round_up8(width) floats; `tmp` holds it
+ * when it has to be computed. */
+static const float *src_row(const struct rows_src *s, size_t y, size_t width, float *tmp)
+{
+	if (s->plane)
+		return s->plane + y * s->plane_stride;
+	luma_row(s->pixels + y * s->stride, tmp, width, s->channels);
+	return tmp;
+}
+
+/* In-register 8x8 transpose of m[0..7] (rows become columns). */
+#define HG_TRANSPOSE8(m)                                                                \
+	do {                                                                            \
+		hg_v8f t0_ = __builtin_shufflevector(m[0], m[1], 0, 8, 1, 9, 4, 12, 5, 13);  \
+		hg_v8f t1_ = __builtin_shufflevector(m[0], m[1], 2, 10, 3, 11, 6, 14, 7, 15); \
+		hg_v8f t2_ = __builtin_shufflevector(m[2], m[3], 0, 8, 1, 9, 4, 12, 5, 13);  \
+		hg_v8f t3_ = __builtin_shufflevector(m[2], m[3], 2, 10, 3, 11, 6, 14, 7, 15); \
+		hg_v8f t4_ = __builtin_shufflevector(m[4], m[5], 0, 8, 1, 9, 4, 12, 5, 13);  \
+		hg_v8f t5_ = __builtin_shufflevector(m[4], m[5], 2, 10, 3, 11, 6, 14, 7, 15); \
+		hg_v8f t6_ = __builtin_shufflevector(m[6], m[7], 0, 8, 1, 9, 4, 12, 5, 13);  \
+		hg_v8f t7_ = __builtin_shufflevector(m[6], m[7], 2, 10, 3, 11, 6, 14, 7, 15); \
+		hg_v8f u0_ = __builtin_shufflevector(t0_, t2_, 0, 1, 8, 9, 4, 5, 12, 13);    \
+		hg_v8f u1_ = __builtin_shufflevector(t0_, t2_, 2, 3, 10, 11, 6, 7, 14, 15);  \
+		hg_v8f u2_ = __builtin_shufflevector(t1_, t3_, 0, 1, 8, 9, 4, 5, 12, 13);    \
+		hg_v8f u3_ = __builtin_shufflevector(t1_, t3_, 2, 3, 10, 11, 6, 7, 14, 15);  \
+		hg_v8f u4_ = __builtin_shufflevector(t4_, t6_, 0, 1, 8, 9, 4, 5, 12, 13);    \
+		hg_v8f u5_ = __builtin_shufflevector(t4_, t6_, 2, 3, 10, 11, 6, 7, 14, 15);  \
+		hg_v8f u6_ = __builtin_shufflevector(t5_, t7_, 0, 1, 8, 9, 4, 5, 12, 13);    \
+		hg_v8f u7_ = __builtin_shufflevector(t5_, t7_, 2, 3, 10, 11, 6, 7, 14, 15);  \
+		m[0] = __builtin_shufflevector(u0_, u4_, 0, 1, 2, 3, 8, 9, 10, 11);          \
+		m[4] = __builtin_shufflevector(u0_, u4_, 4, 5, 6, 7, 12, 13, 14, 15);        \
+		m[1] = __builtin_shufflevector(u1_, u5_, 0, 1, 2, 3, 8, 9, 10, 11);          \
+		m[5] = __builtin_shufflevector(u1_, u5_, 4, 5, 6, 7, 12, 13, 14, 15);        \
+		m[2] = __builtin_shufflevector(u2_, u6_, 0, 1, 2, 3, 8, 9, 10, 11);          \
+		m[6] = __builtin_shufflevector(u2_, u6_, 4, 5, 6, 7, 12, 13, 14, 15);        \
+		m[3] = __builtin_shufflevector(u3_, u7_, 0, 1, 2, 3, 8, 9, 10, 11);          \
+		m[7] = __builtin_shufflevector(u3_, u7_, 4, 5, 6, 7, 12, 13, 14, 15);        \
+	} while (0)
+
+/* rows[0..STRIPE_ROWS-1] (each round_up8(width) floats) into the stripe:
+ * lane r of line i = rows[r][i]. */
+HG_TARGET_CLONES
+static void stripe_in(const float *const *rows, float *tin, size_t width)
+{
+	for (size_t rb = 0; rb < STRIPE_ROWS; rb += 8) {
+		for (size_t i0 = 0; i0 < width; i0 += 8) {
+			hg_v8f m[8];
+			for (int k = 0; k < 8; k++)
+				m[k] = hg_v8f_load(rows[rb + (size_t)k] + i0);
+			HG_TRANSPOSE8(m);
+			for (int k = 0; k < 8; k++)
+				hg_v8f_store(tin + (i0 + (size_t)k) * STRIPE_ROWS + rb, m[k]);
+		}
+	}
+}
+
+/* The stripe back into rows: rows[r][i] = lane r of line i, for the `nr`
+ * rows that exist, up to round_up8(width). */
+HG_TARGET_CLONES
+static void stripe_out(const float *tout, float *const *rows, size_t nr, size_t width)
+{
+	for (size_t rb = 0; rb < nr; rb += 8) {
+		for (size_t i0 = 0; i0 < width; i0 += 8) {
+			hg_v8f m[8];
+			for (int k = 0; k < 8; k++)
+				m[k] = hg_v8f_load(tout + (i0 + (size_t)k) * STRIPE_ROWS + rb);
+			HG_TRANSPOSE8(m);
+			for (size_t k = 0; k < 8 && rb + k < nr; k++)
+				hg_v8f_store(rows[rb + k] + i0, m[k]);
+		}
+	}
+}
+
+/*
+ * box_down for one stripe (STRIPE_ROWS = 16 lanes per line, lines
+ * contiguous), with the running sums held in registers. When `keep` is not
+ * NULL only the outputs o with keep[o] set are divided and stored: the
+ * second horizontal pass needs 64 of them per row.
+ */
+HG_TARGET_CLONES
+static void box_stripe(const float *in, float *out, size_t n, int w, const unsigned char *keep)
+{
+	const int half = (w + 2) / 2;
+	const size_t p1 = (size_t)half - 1;
+	const size_t p2 = (size_t)(w - half + 1);
+	const size_t p3 = n - (size_t)w;
+	const size_t p4 = (size_t)half - 1;
+	const float *add = in, *sub = in;
+	float *dst = out;
+	int count = 0;
+	hg_v8f s0 = hg_v8f_splat(0.0f), s1 = s0;
+
+	for (size_t i = 0; i < p1; i++, add += STRIPE_ROWS) {
+		s0 = s0 + hg_v8f_load(add);
+		s1 = s1 + hg_v8f_load(add + 8);
+		count++;
+	}
+	for (size_t i = 0; i < p2; i++, add += STRIPE_ROWS, dst += STRIPE_ROWS) {
+		s0 = s0 + hg_v8f_load(add);
+		s1 = s1 + hg_v8f_load(add + 8);
+		count++;
+		if (!keep || keep[(size_t)(dst - out) / STRIPE_ROWS]) {
+			const hg_v8f d = hg_v8f_splat((float)count);
+			hg_v8f_store(dst, s0 / d);
+			hg_v8f_store(dst + 8, s1 / d);
+		}
+	}
+	const hg_v8f d = hg_v8f_splat((float)count);
+	if (keep) {
+		size_t o = p2;
+		for (size_t i = 0; i < p3; i++, add += STRIPE_ROWS, sub += STRIPE_ROWS, o++) {
+			s0 = (s0 + hg_v8f_load(add)) - hg_v8f_load(sub);
+			s1 = (s1 + hg_v8f_load(add + 8)) - hg_v8f_load(sub + 8);
+			if (keep[o]) {
+				hg_v8f_store(out + o * STRIPE_ROWS, s0 / d);
+				hg_v8f_store(out + o * STRIPE_ROWS + 8, s1 / d);
+			}
+		}
+		dst = out + o * STRIPE_ROWS;
+	} else {
+		for (size_t i = 0; i < p3; i++, add += STRIPE_ROWS, sub += STRIPE_ROWS,
+			    dst += STRIPE_ROWS) {
+			s0 = (s0 + hg_v8f_load(add)) - hg_v8f_load(sub);
+			s1 = (s1 + hg_v8f_load(add + 8)) - hg_v8f_load(sub + 8);
+			hg_v8f_store(dst, s0 / d);
+			hg_v8f_store(dst + 8, s1 / d);
+		}
+	}
+	for (size_t i = 0; i < p4; i++, sub += STRIPE_ROWS, dst += STRIPE_ROWS) {
+		count--;
+		s0 = s0 - hg_v8f_load(sub);
+		s1 = s1 - hg_v8f_load(sub + 8);
+		if (!keep || keep[(size_t)(dst - out) / STRIPE_ROWS]) {
+			const hg_v8f dd = hg_v8f_splat((float)count);
+			hg_v8f_store(dst, s0 / dd);
+			hg_v8f_store(dst + 8, s1 / dd);
+		}
+	}
+}
+
+/*
+ * A horizontal box pass over every row of `src` (height x width), 16 rows at
+ * a time: transposed into a stripe, filtered along it, transposed back.
+ * When `cols` is NULL the whole output row goes to `out` (round_up8(width)
+ * floats per row, padding zeroed); otherwise only the DCT_N columns listed
+ * in `cols` (flagged in `keep`) are computed and written, packed, to `out`
+ * (DCT_N floats per row).
+ */
+static void box_rows(hg_pdq_hasher *h, const struct rows_src *src, float *out, size_t width,
+		     size_t height, int w, const size_t *cols, const unsigned char *keep)
+{
+	const size_t stride = round_up8(width);
 	float *tin = h->stripe_in, *tout = h->stripe_out;
 	for (size_t r0 = 0; r0 < height; r0 += STRIPE_ROWS) {
-		size_t nr = height - r0 < STRIPE_ROWS ? height - r0 : STRIPE_ROWS;
-		/* transpose the stripe: lane r of line i = in[r0 + r][i] */
-		for (size_t r = 0; r < STRIPE_ROWS; r++) {
-			const float *src = in + (r0 + (r < nr ? r : 0)) * stride;
-			for (size_t i = 0; i < width; i++)
-				tin[i * STRIPE_ROWS + r] = src[i];
-		}
-		box_down(tin, tout, width, STRIPE_ROWS, STRIPE_ROWS, w, h->sums);
-		for (size_t r = 0; r < nr; r++) {
-			if (cols) {
+		const size_t nr = height - r0 < STRIPE_ROWS ? height - r0 : STRIPE_ROWS;
+		const float *rows[STRIPE_ROWS];
+		/* computed luma rows live in tout until the filter overwrites it */
+		for (size_t r = 0; r < STRIPE_ROWS; r++)
+			rows[r] = r < nr ? src_row(src, r0 + r, width, tout + r * stride)
+					 : rows[0];
+		stripe_in(rows, tin, width);
+		box_stripe(tin, tout, width, w, keep);
+		if (cols) {
+			for (size_t r = 0; r < nr; r++) {
 				float *dst = out + (r0 + r) * DCT_N;
 				for (size_t j = 0; j < DCT_N; j++)
 					dst[j] = tout[cols[j] * STRIPE_ROWS + r];
-			} else {
-				float *dst = out + (r0 + r) * stride;
-				for (size_t i = 0; i < width; i++)
-					dst[i] = tout[i * STRIPE_ROWS + r];
 			}
+		} else {
+			float *orows[STRIPE_ROWS];
+			for (size_t r = 0; r < nr; r++)
+				orows[r] = out + (r0 + r) * stride;
+			/* lines past the width are padding: zeros, not stale data */
+			memset(tout + width * STRIPE_ROWS, 0,
+			       (stride - width) * STRIPE_ROWS * sizeof(float));
+			stripe_out(tout, orows, nr, width);
 		}
 	}
 }
@@ -238,29 +463,32 @@ static void decimation_grid(size_t n, size_t idx[DCT_N])
 		idx[i] = (size_t)(((i + 0.5) * (double)n) / DCT_N);
 }
 
-/*
- * Blur the luma in buf_a (height x width, row stride round_up8(width)) and
- * decimate it into out64. buf_a is clobbered.
- */
-static void blur_and_decimate(hg_pdq_hasher *h, size_t width, size_t height,
-			      float out64[DCT_N][DCT_N])
+/* Blurs the luma rows of `src` (height x width) and decimates them into
+ * out64. buf_a and buf_b are clobbered. */
+static void blur_and_decimate(hg_pdq_hasher *h, const struct rows_src *src, size_t width,
+			      size_t height, float out64[DCT_N][DCT_N])
 {
 	const size_t stride = round_up8(width);
 	size_t rows[DCT_N], cols[DCT_N];
 	if (width == DCT_N && height == DCT_N) {
 		/* the reference skips the blur for exactly 64x64 */
 		for (size_t i = 0; i < DCT_N; i++)
-			memcpy(out64[i], h->buf_a + i * stride, DCT_N * sizeof(float));
+			memcpy(out64[i], src_row(src, i, width, h->stripe_out),
+			       DCT_N * sizeof(float));
 		return;
 	}
 	const int wh = jarosz_window(width), wv = jarosz_window(height);
 	decimation_grid(height, rows);
 	decimation_grid(width, cols);
+	memset(h->keep, 0, width);
+	for (size_t j = 0; j < DCT_N; j++)
+		h->keep[cols[j]] = 1;
 
-	box_rows(h, h->buf_a, h->buf_b, width, height, stride, wh, NULL);      /* H */
-	box_down(h->buf_b, h->buf_a, height, stride, stride, wv, h->sums);     /* V */
-	box_rows(h, h->buf_a, h->narrow_a, width, height, stride, wh, cols);   /* H */
-	box_down(h->narrow_a, h->narrow_b, height, DCT_N, DCT_N, wv, h->sums); /* V */
+	const struct rows_src blurred = {.plane = h->buf_a, .plane_stride = stride};
+	box_rows(h, src, h->buf_b, width, height, wh, NULL, NULL);                /* H */
+	box_down(h->buf_b, h->buf_a, height, stride, stride, wv, h->sums);       /* V */
+	box_rows(h, &blurred, h->narrow_a, width, height, wh, cols, h->keep);    /* H */
+	box_down(h->narrow_a, h->narrow_b, height, DCT_N, DCT_N, wv, h->sums);   /* V */
 	for (size_t i = 0; i < DCT_N; i++)
 		memcpy(out64[i], h->narrow_b + rows[i] * DCT_N, DCT_N * sizeof(float));
 }
@@ -384,35 +612,20 @@ static void finish_64(const hg_pdq_hasher *h, float a[DCT_N][DCT_N], unsigned fl
 	}
 }
 
-/* Hashes the luma already in buf_a. */
-static void finish(hg_pdq_hasher *h, size_t width, size_t height, unsigned flags,
-		   hg_pdq_result *res)
+/* Hashes the luma rows of `src`. */
+static void finish(hg_pdq_hasher *h, const struct rows_src *src, size_t width, size_t height,
+		   unsigned flags, hg_pdq_result *res)
 {
 	float a[DCT_N][DCT_N];
-	blur_and_decimate(h, width, height, a);
+	blur_and_decimate(h, src, width, height, a);
 	finish_64(h, a, flags, res);
 }
 
-HG_TARGET_CLONES
-static void luma_row(const uint8_t *src, float *dst, size_t n, int channels)
-{
-	if (channels == 1) {
-		for (size_t i = 0; i < n; i++)
-			dst[i] = (float)src[i];
-		return;
-	}
-	const size_t step = (size_t)channels;
-	for (size_t i = 0; i < n; i++) {
-		const uint8_t *p = src + i * step;
-		dst[i] = 0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2];
-	}
-}
-
-/* Fills buf_a with the luma of `pixels` (after the CLI pre-resize when asked)
- * and reports the size of the plane that will be hashed. */
+/* Checks the arguments, makes room, and says where the luma rows come
+ * from: straight from `pixels`, or from buf_a after the CLI pre-resize. */
 static hg_status load_pixels(hg_pdq_hasher *h, const uint8_t *pixels, size_t width,
 			     size_t height, size_t stride, int channels, unsigned flags,
-			     size_t *out_w, size_t *out_h)
+			     size_t *out_w, size_t *out_h, struct rows_src *src)
 {
 	if (!h || !pixels || (channels != 1 && channels != 3 && channels != 4) ||
 	    (flags & ~(unsigned)(HG_PDQ_DIHEDRAL | HG_PDQ_COMPAT_CLI)) ||
@@ -430,24 +643,21 @@ static hg_status load_pixels(hg_pdq_hasher *h, const uint8_t *pixels, size_t wid
 	if (st)
 		return st;
 
-	const size_t fstride = round_up8(w);
+	*src = (struct rows_src){.pixels = pixels, .stride = stride, .channels = channels};
 	if (resize) {
 		/* CImg nearest neighbour: source index floor(x * W / 512) */
+		const size_t ch = (size_t)channels;
+		uint8_t picked[CLI_RESIZE * 4];
 		size_t xs[CLI_RESIZE];
 		for (size_t x = 0; x < CLI_RESIZE; x++)
 			xs[x] = x * width / CLI_RESIZE;
 		for (size_t y = 0; y < CLI_RESIZE; y++) {
 			const uint8_t *row = pixels + (y * height / CLI_RESIZE) * stride;
-			float *dst = h->buf_a + y * fstride;
 			for (size_t x = 0; x < CLI_RESIZE; x++)
-				luma_row(row + xs[x] * (size_t)channels, dst + x, 1, channels);
+				memcpy(picked + x * ch, row + xs[x] * ch, ch);
+			luma_row(picked, h->buf_a + y * CLI_RESIZE, CLI_RESIZE, channels);
 		}
-	} else {
-		for (size_t y = 0; y < hgt; y++) {
-			float *dst = h->buf_a + y * fstride;
-			luma_row(pixels + y * stride, dst, w, channels);
-			memset(dst + w, 0, (fstride - w) * sizeof(float));
-		}
+		*src = (struct rows_src){.plane = h->buf_a, .plane_stride = CLI_RESIZE};
 	}
 	*out_w = w;
 	*out_h = hgt;
@@ -462,10 +672,12 @@ hg_status hg_pdq_hash_pixels(hg_pdq_hasher *h, const uint8_t *pixels, size_t wid
 	if (!res)
 		return HG_ERR_INVALID_ARG;
 	memset(res, 0, sizeof *res);
-	hg_status st = load_pixels(h, pixels, width, height, stride, channels, flags, &w, &hgt);
+	struct rows_src src;
+	hg_status st =
+		load_pixels(h, pixels, width, height, stride, channels, flags, &w, &hgt, &src);
 	if (st)
 		return st;
-	finish(h, w, hgt, flags, res);
+	finish(h, &src, w, hgt, flags, res);
 	return HG_OK;
 }
 
@@ -474,10 +686,12 @@ hg_status hg__pdq_pixels_to_64(hg_pdq_hasher *h, const uint8_t *pixels, size_t w
 			       float out64[64][64])
 {
 	size_t w, hgt;
-	hg_status st = load_pixels(h, pixels, width, height, stride, channels, flags, &w, &hgt);
+	struct rows_src src;
+	hg_status st =
+		load_pixels(h, pixels, width, height, stride, channels, flags, &w, &hgt, &src);
 	if (st)
 		return st;
-	blur_and_decimate(h, w, hgt, out64);
+	blur_and_decimate(h, &src, w, hgt, out64);
 	return HG_OK;
 }
 
@@ -513,7 +727,8 @@ hg_status hg_pdq_hash_luma(hg_pdq_hasher *h, const float *luma, size_t width,
 		memcpy(dst, luma + y * width, width * sizeof(float));
 		memset(dst + width, 0, (fstride - width) * sizeof(float));
 	}
-	finish(h, width, height, flags, res);
+	const struct rows_src src = {.plane = h->buf_a, .plane_stride = fstride};
+	finish(h, &src, width, height, flags, res);
 	return HG_OK;
 }
 
@@ -596,11 +811,11 @@ static hg_status reduced_taps(hg_pdq_hasher *h, size_t n, size_t full, unsigned 
 	return HG_OK;
 }
 
-/* The 64x64 of the reduced luma in buf_a (width x height, row stride
- * round_up8(width)): rows filtered first into narrow_a (height x 64), then
- * columns. */
-static hg_status reduced_to_64(hg_pdq_hasher *h, size_t width, size_t height,
-			       const hg_pdq_reduction *red, float out64[DCT_N][DCT_N])
+/* The 64x64 of the reduced luma rows of `src` (width x height): rows
+ * filtered first into narrow_a (height x 64), then columns. */
+static hg_status reduced_to_64(hg_pdq_hasher *h, const struct rows_src *src, size_t width,
+			       size_t height, const hg_pdq_reduction *red,
+			       float out64[DCT_N][DCT_N])
 {
 	struct taps tx, ty;
 	if (reduced_taps(h, width, red->full_width, red->num, red->denom, &h->taps_x,
@@ -608,16 +823,15 @@ static hg_status reduced_to_64(hg_pdq_hasher *h, size_t width, size_t height,
 	    reduced_taps(h, height, red->full_height, red->num, red->denom, &h->taps_y,
 			 &h->taps_y_cap, &ty))
 		return HG_ERR_NOMEM;
-	const size_t stride = round_up8(width);
 	for (size_t y = 0; y < height; y++) {
-		const float *row = h->buf_a + y * stride;
+		const float *row = src_row(src, y, width, h->stripe_out);
 		float *dst = h->narrow_a + y * DCT_N;
 		for (int j = 0; j < DCT_N; j++) {
 			const float *w = tx.w + (size_t)j * tx.stride;
-			const float *src = row + tx.first[j];
+			const float *px = row + tx.first[j];
 			float acc = 0;
 			for (size_t k = 0; k < tx.count[j]; k++)
-				acc += w[k] * src[k];
+				acc += w[k] * px[k];
 			dst[j] = acc;
 		}
 	}
@@ -626,9 +840,9 @@ static hg_status reduced_to_64(hg_pdq_hasher *h, size_t width, size_t height,
 		for (int j = 0; j < DCT_N; j++)
 			out64[i][j] = 0;
 		for (size_t k = 0; k < ty.count[i]; k++) {
-			const float *src = h->narrow_a + (ty.first[i] + k) * DCT_N;
+			const float *nr = h->narrow_a + (ty.first[i] + k) * DCT_N;
 			for (int j = 0; j < DCT_N; j++)
-				out64[i][j] += w[k] * src[j];
+				out64[i][j] += w[k] * nr[j];
 		}
 	}
 	return HG_OK;
@@ -655,11 +869,13 @@ hg_status hg_pdq_hash_reduced(hg_pdq_hasher *h, const uint8_t *pixels, size_t wi
 		return HG_ERR_INVALID_ARG;
 	if (red->num == red->denom)
 		return hg_pdq_hash_pixels(h, pixels, width, height, stride, channels, flags, res);
-	hg_status st = load_pixels(h, pixels, width, height, stride, channels, flags, &w, &hgt);
+	struct rows_src src;
+	hg_status st =
+		load_pixels(h, pixels, width, height, stride, channels, flags, &w, &hgt, &src);
 	if (st)
 		return st;
 	float a[DCT_N][DCT_N];
-	st = reduced_to_64(h, w, hgt, red, a);
+	st = reduced_to_64(h, &src, w, hgt, red, a);
 	if (st)
 		return st;
 	finish_64(h, a, flags, res);
