@@ -222,23 +222,18 @@ struct rows_src {
 };
 
 typedef unsigned char hg_v32b_u __attribute__((vector_size(32), aligned(1), may_alias));
-typedef unsigned char hg_v8b_u __attribute__((vector_size(8), aligned(1), may_alias));
 typedef unsigned char hg_v8b __attribute__((vector_size(8)));
 
 /* Luma of n pixels into dst, then zeros up to round_up8(n). Per pixel the
  * reference's (0.299f*R + 0.587f*G) + 0.114f*B, 8 pixels per vector. */
-HG_TARGET_CLONES
+HG_TARGET_CLONES __attribute__((noinline)) /* once per row; inlined, GCC -O3 misfires */
 static void luma_row(const uint8_t *src, float *dst, size_t n, int channels)
 {
 	size_t i = 0;
 	const hg_v8f kr = hg_v8f_splat(0.299f), kg = hg_v8f_splat(0.587f),
 		     kb = hg_v8f_splat(0.114f);
 	if (channels == 1) {
-		for (; i + 8 <= n; i += 8) {
-			hg_v8b v = *(const hg_v8b_u *)(const void *)(src + i);
-			hg_v8f_store(dst + i, __builtin_convertvector(v, hg_v8f));
-		}
-		for (; i < n; i++)
+		for (; i < n; i++) /* the compiler vectorises this one itself */
 			dst[i] = (float)src[i];
 	} else if (channels == 3) {
 		/* 32 bytes hold 8 whole pixels as long as 3i + 32 <= 3n */
@@ -431,10 +426,12 @@ static void box_rows(hg_pdq_hasher *h, const struct rows_src *src, float *out, s
 	for (size_t r0 = 0; r0 < height; r0 += STRIPE_ROWS) {
 		const size_t nr = height - r0 < STRIPE_ROWS ? height - r0 : STRIPE_ROWS;
 		const float *rows[STRIPE_ROWS];
-		/* computed luma rows live in tout until the filter overwrites it */
-		for (size_t r = 0; r < STRIPE_ROWS; r++)
-			rows[r] = r < nr ? src_row(src, r0 + r, width, tout + r * stride)
-					 : rows[0];
+		/* computed luma rows live in tout until the filter overwrites it;
+		 * a short last stripe repeats its first row in the unused lanes */
+		for (size_t r = 0; r < nr; r++)
+			rows[r] = src_row(src, r0 + r, width, tout + r * stride);
+		for (size_t r = nr; r < STRIPE_ROWS; r++)
+			rows[r] = rows[0];
 		stripe_in(rows, tin, width);
 		box_stripe(tin, tout, width, w, keep);
 		if (cols) {
