@@ -224,40 +224,36 @@ struct rows_src {
 typedef unsigned char hg_v32b_u __attribute__((vector_size(32), aligned(1), may_alias));
 typedef unsigned char hg_v8b __attribute__((vector_size(8)));
 
-/* Luma of n pixels into dst, then zeros up to round_up8(n). Per pixel the
- * reference's (0.299f*R + 0.587f*G) + 0.114f*B, 8 pixels per vector. */
-HG_TARGET_CLONES __attribute__((noinline)) /* once per row; inlined, GCC -O3 misfires */
+/* 8 pixels of luma from the 32 bytes at p, channel c of pixel k at byte
+ * S*k + c: the reference's (0.299f*R + 0.587f*G) + 0.114f*B per lane. */
+#define HG_LUMA8(dst, p, S)                                                                 \
+	do {                                                                                \
+		hg_v32b_u v_ = *(const hg_v32b_u *)(const void *)(p);                        \
+		hg_v8b r_ = __builtin_shufflevector(v_, v_, 0, S, 2 * S, 3 * S, 4 * S, 5 * S, \
+						    6 * S, 7 * S);                            \
+		hg_v8b g_ = __builtin_shufflevector(v_, v_, 1, S + 1, 2 * S + 1, 3 * S + 1,   \
+						    4 * S + 1, 5 * S + 1, 6 * S + 1, 7 * S + 1); \
+		hg_v8b b_ = __builtin_shufflevector(v_, v_, 2, S + 2, 2 * S + 2, 3 * S + 2,   \
+						    4 * S + 2, 5 * S + 2, 6 * S + 2, 7 * S + 2); \
+		hg_v8f_store(dst, hg_v8f_splat(0.299f) * __builtin_convertvector(r_, hg_v8f) + \
+					  hg_v8f_splat(0.587f) * __builtin_convertvector(g_, hg_v8f) + \
+					  hg_v8f_splat(0.114f) * __builtin_convertvector(b_, hg_v8f)); \
+	} while (0)
+
+/* Luma of n pixels into dst, then zeros up to round_up8(n). */
+HG_TARGET_CLONES
 static void luma_row(const uint8_t *src, float *dst, size_t n, int channels)
 {
 	size_t i = 0;
-	const hg_v8f kr = hg_v8f_splat(0.299f), kg = hg_v8f_splat(0.587f),
-		     kb = hg_v8f_splat(0.114f);
 	if (channels == 1) {
 		for (; i < n; i++) /* the compiler vectorises this one itself */
 			dst[i] = (float)src[i];
 	} else if (channels == 3) {
-		/* 32 bytes hold 8 whole pixels as long as 3i + 32 <= 3n */
-		for (; i + 11 <= n; i += 8) {
-			hg_v32b_u v = *(const hg_v32b_u *)(const void *)(src + 3 * i);
-			hg_v8b r = __builtin_shufflevector(v, v, 0, 3, 6, 9, 12, 15, 18, 21);
-			hg_v8b g = __builtin_shufflevector(v, v, 1, 4, 7, 10, 13, 16, 19, 22);
-			hg_v8b b = __builtin_shufflevector(v, v, 2, 5, 8, 11, 14, 17, 20, 23);
-			hg_v8f y = kr * __builtin_convertvector(r, hg_v8f) +
-				   kg * __builtin_convertvector(g, hg_v8f) +
-				   kb * __builtin_convertvector(b, hg_v8f);
-			hg_v8f_store(dst + i, y);
-		}
+		for (; i + 11 <= n; i += 8) /* 3i + 32 <= 3n: 32 bytes stay in the row */
+			HG_LUMA8(dst + i, src + 3 * i, 3);
 	} else {
-		for (; i + 8 <= n; i += 8) {
-			hg_v32b_u v = *(const hg_v32b_u *)(const void *)(src + 4 * i);
-			hg_v8b r = __builtin_shufflevector(v, v, 0, 4, 8, 12, 16, 20, 24, 28);
-			hg_v8b g = __builtin_shufflevector(v, v, 1, 5, 9, 13, 17, 21, 25, 29);
-			hg_v8b b = __builtin_shufflevector(v, v, 2, 6, 10, 14, 18, 22, 26, 30);
-			hg_v8f y = kr * __builtin_convertvector(r, hg_v8f) +
-				   kg * __builtin_convertvector(g, hg_v8f) +
-				   kb * __builtin_convertvector(b, hg_v8f);
-			hg_v8f_store(dst + i, y);
-		}
+		for (; i + 8 <= n; i += 8)
+			HG_LUMA8(dst + i, src + 4 * i, 4);
 	}
 	if (channels != 1) {
 		const size_t step = (size_t)channels;
