@@ -100,7 +100,8 @@ typedef struct hg_vpdq {
 	const char *codec;     /* FFmpeg decoder name ("h264", ...); static */
 	size_t width, height;  /* of the first decoded frame */
 	double fps;            /* the rate frame numbers were divided by */
-	uint64_t frames_decoded;
+	uint64_t frames_decoded; /* frames in the stream, decoded or skipped */
+	uint64_t frames_skipped; /* not decoded thanks to HG_VPDQ_SKIP_NONREF */
 } hg_vpdq;
 
 /* Frees v->frames and zeroes *v. NULL is a no-op. */

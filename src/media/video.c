@@ -240,6 +240,27 @@ static double now_seconds(void)
 
 /* ---- the per-video state shared by both decoders ------------------------- */
 
+/*
+ * HG_VPDQ_SKIP_NONREF: frames come out of the decoder in presentation order,
+ * so the reference's frame number of a frame equals the number of packets
+ * with an earlier pts. A packet is sent with AVDISCARD_NONREF (the decoder
+ * drops it if no other frame refers to it) only when no frame number it
+ * could get, [sent earlier with smaller pts, + reorder delay], is a sampling
+ * point. Every assumption is checked as frames come out: unique pts, output
+ * in pts order, no dropped packet that was not allowed to be, no sampling
+ * point ever skipped. If any check fails, the video is decoded again without
+ * skipping, so the output is always the reference's.
+ */
+struct skipper {
+	int on, failed;
+	int64_t *pts;        /* sent, not yet ranked; ascending */
+	unsigned char *may;  /* pts[i] was sent with AVDISCARD_NONREF */
+	size_t n, cap;
+	int64_t ranked;      /* packets ranked so far = next frame number */
+	int64_t last_out;    /* pts of the last frame out */
+	int any_out;
+};
+
 struct run {
 	hg_video_hasher *h;
 	hg_vpdq *out;
@@ -247,6 +268,7 @@ struct run {
 	double fps;
 	int64_t frame_mod;
 	double started;
+	struct skipper skip;
 };
 
 static hg_status check_size(hg_video_hasher *h, int64_t w, int64_t hgt)
@@ -566,6 +588,85 @@ static hg_status av_hash_frame(struct run *r, struct av *a, int64_t number)
 }
 
 /* Drains every frame the decoder has ready. */
+/* Ranks the sent packets with pts < `limit` that never came out: they
+ * must have been allowed to be skipped and not be sampling points. */
+static void skip_rank_dropped(struct run *r, int64_t limit, int all)
+{
+	struct skipper *k = &r->skip;
+	size_t i = 0;
+	while (i < k->n && (all || k->pts[i] < limit)) {
+		if (!k->may[i] || k->ranked % r->frame_mod == 0)
+			k->failed = 1;
+		k->ranked++;
+		r->out->frames_skipped++;
+		i++;
+	}
+	memmove(k->pts, k->pts + i, (k->n - i) * sizeof *k->pts);
+	memmove(k->may, k->may + i, k->n - i);
+	k->n -= i;
+}
+
+/* The frame number of a decoded frame with this pts in skip mode. */
+static int64_t skip_number(struct run *r, int64_t pts)
+{
+	struct skipper *k = &r->skip;
+	if (pts == AV_NOPTS_VALUE || (k->any_out && pts <= k->last_out)) {
+		k->failed = 1;
+		return 0;
+	}
+	skip_rank_dropped(r, pts, 0);
+	/* A frame that may have been skipped must not be a sampling point. */
+	if (k->n == 0 || k->pts[0] != pts || (k->may[0] && k->ranked % r->frame_mod == 0)) {
+		k->failed = 1;
+		return 0;
+	}
+	memmove(k->pts, k->pts + 1, (k->n - 1) * sizeof *k->pts);
+	memmove(k->may, k->may + 1, k->n - 1);
+	k->n--;
+	k->any_out = 1;
+	k->last_out = pts;
+	return k->ranked++;
+}
+
+/* Records a packet about to be sent and sets the decoder's skip_frame. */
+static hg_status skip_before_send(struct run *r, struct av *a, int64_t pts)
+{
+	struct skipper *k = &r->skip;
+	if (pts == AV_NOPTS_VALUE || (k->any_out && pts <= k->last_out)) {
+		k->failed = 1;
+		return HG_OK;
+	}
+	size_t at = 0;
+	while (at < k->n && k->pts[at] < pts)
+		at++;
+	if (at < k->n && k->pts[at] == pts) {
+		k->failed = 1;
+		return HG_OK;
+	}
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? k->cap * 2 : 64;
+		int64_t *p = realloc(k->pts, cap * sizeof *p);
+		if (p)
+			k->pts = p;
+		unsigned char *m = p ? realloc(k->may, cap) : NULL;
+		if (!m)
+			return fail(r->h, HG_ERR_NOMEM, "out of memory");
+		k->may = m;
+		k->cap = cap;
+	}
+	/* Its frame number is at least `lo` and at most lo + the reorder delay. */
+	int64_t lo = k->ranked + (int64_t)at, hi = lo + a->dec->has_b_frames + 1;
+	int64_t next_sample = (lo + r->frame_mod - 1) / r->frame_mod * r->frame_mod;
+	int may = next_sample > hi;
+	memmove(k->pts + at + 1, k->pts + at, (k->n - at) * sizeof *k->pts);
+	memmove(k->may + at + 1, k->may + at, k->n - at);
+	k->pts[at] = pts;
+	k->may[at] = (unsigned char)may;
+	k->n++;
+	a->dec->skip_frame = may ? AVDISCARD_NONREF : AVDISCARD_DEFAULT;
+	return HG_OK;
+}
+
 static hg_status av_drain(struct run *r, struct av *a)
 {
 	char eb[AV_ERROR_MAX_STRING_SIZE];
@@ -578,6 +679,14 @@ static hg_status av_drain(struct run *r, struct av *a)
 				    (unsigned long long)r->out->frames_decoded,
 				    av_err(err, eb, sizeof eb));
 		int64_t number = (int64_t)r->out->frames_decoded;
+		if (r->skip.on) {
+			number = skip_number(r, a->frame->pts);
+			if (r->skip.failed) {
+				av_frame_unref(a->frame);
+				return HG_ERR_INTERNAL; /* av_run decodes again */
+			}
+			r->out->frames_decoded = (uint64_t)number;
+		}
 		hg_status st = count_frame(r);
 		if (!st && number % r->frame_mod == 0)
 			st = av_hash_frame(r, a, number);
@@ -587,8 +696,8 @@ static hg_status av_drain(struct run *r, struct av *a)
 	}
 }
 
-static hg_status av_run(struct run *r, struct source *src, hg_video_format format,
-			const hg_vpdq_options *o)
+static hg_status av_run_once(struct run *r, struct source *src, hg_video_format format,
+			     const hg_vpdq_options *o)
 {
 	struct av a = {0};
 	char eb[AV_ERROR_MAX_STRING_SIZE];
@@ -598,7 +707,11 @@ static hg_status av_run(struct run *r, struct source *src, hg_video_format forma
 		err = av_read_frame(a.fmt, a.pkt);
 		if (err < 0)
 			break;
-		if (a.pkt->stream_index == a.stream) {
+		if (a.pkt->stream_index == a.stream && r->skip.on)
+			st = skip_before_send(r, &a, a.pkt->pts);
+		if (r->skip.failed)
+			st = HG_ERR_INTERNAL;
+		if (!st && a.pkt->stream_index == a.stream) {
 			int sent = avcodec_send_packet(a.dec, a.pkt);
 			if (sent < 0)
 				st = fail(r->h, broken(src),
@@ -616,11 +729,38 @@ static hg_status av_run(struct run *r, struct source *src, hg_video_format forma
 			  av_err(err, eb, sizeof eb));
 	if (!st && avcodec_send_packet(a.dec, NULL) >= 0)
 		st = av_drain(r, &a);
+	if (!st && r->skip.on) {
+		skip_rank_dropped(r, 0, 1);
+		r->out->frames_decoded = (uint64_t)r->skip.ranked;
+		if (r->skip.failed)
+			st = HG_ERR_INTERNAL;
+	}
 	if (!st && a.io && a.io->error < 0)
 		st = fail(r->h, HG_ERR_IO, "reading the file failed: %s",
 			  av_err(a.io->error, eb, sizeof eb));
 	av_close(&a);
 	return st;
+}
+
+/* Decodes once, in skip mode if asked; if skip mode's checks fail, decodes
+ * again from the start without it. */
+static hg_status av_run(struct run *r, struct source *src, hg_video_format format,
+			const hg_vpdq_options *o)
+{
+	r->skip.on = (o->flags & HG_VPDQ_SKIP_NONREF) != 0;
+	hg_status st = av_run_once(r, src, format, o);
+	int retry = r->skip.on && r->skip.failed;
+	free(r->skip.pts);
+	free(r->skip.may);
+	memset(&r->skip, 0, sizeof r->skip);
+	if (!retry)
+		return st;
+	hg_vpdq_release(r->out);
+	r->cap = 0;
+	r->h->errmsg[0] = '\0';
+	src->pos = 0;
+	r->out->format = format;
+	return av_run_once(r, src, format, o);
 }
 
 /* ---- animated WebP through libwebp ---------------------------------------- */
