@@ -21,9 +21,10 @@
  * costs one radius lookup per query frame, whatever the number of videos.
  *
  *   hg_vpdq_index
- *     videos[]  : {id, usable frames}      one per added video
- *     frames[]  : {hash, video slot}       usable, deduplicated per video
- *     lookup    : hash, radius -> frames[] positions   (one function)
+ *     videos[]      : {id, first entry, usable frames}   one per added video
+ *     frames        : hg_index (index.h) of every usable frame, deduplicated
+ *                     per video; entry ids are consecutive per video
+ *     entry_video[] : entry id -> videos[] slot
  *
  * Nothing here does I/O; decoding lives in video.h.
  */
@@ -100,8 +101,9 @@ HG_API hg_status hg_vpdq_compare(const hg_vpdq_frame *query, size_t nq,
 				 const hg_vpdq_match_options *opts, double *query_pct,
 				 double *target_pct, int *matched);
 
-/* A bank of videos to match against. One writer at a time; queries only read
- * it, so any number may run concurrently between writes. */
+/* A bank of videos to match against. One writer (add, remove) at a time,
+ * and not concurrently with queries; queries may run on any number of
+ * threads at once. */
 typedef struct hg_vpdq_index hg_vpdq_index;
 
 /* Creates an empty index. `opts` (copied; NULL for the defaults) fixes the
@@ -121,6 +123,12 @@ HG_API hg_status hg_vpdq_index_add(hg_vpdq_index *index, uint64_t video_id,
 
 /* Removes a video. HG_ERR_NOT_FOUND if the id is not present. */
 HG_API hg_status hg_vpdq_index_remove(hg_vpdq_index *index, uint64_t video_id);
+
+/* Rebuilds the frame index's tables after many adds or removes. Adds go
+ * to an overlay that queries scan; add calls rebuild on their own once the
+ * overlay outgrows an eighth of the tables, so this is only needed to make
+ * the first queries after a bulk load as fast as later ones. */
+HG_API hg_status hg_vpdq_index_compact(hg_vpdq_index *index);
 
 /* Number of videos in the index. */
 HG_API size_t hg_vpdq_index_count(const hg_vpdq_index *index);
@@ -143,7 +151,7 @@ typedef struct hg_vpdq_match {
  * highest first, then by id; *count may be 0 with *matches NULL.
  * HG_ERR_INVALID_ARG for NULL outputs, HG_ERR_NOMEM.
  */
-HG_API hg_status hg_vpdq_index_query(const hg_vpdq_index *index, const hg_vpdq_frame *frames,
+HG_API hg_status hg_vpdq_index_query(hg_vpdq_index *index, const hg_vpdq_frame *frames,
 				     size_t n, double query_pct, double target_pct,
 				     hg_vpdq_match **matches, size_t *count);
 

@@ -52,7 +52,7 @@ static int parse_pct(const char *s, double *out)
 }
 
 /* Matches one query; returns 1 if it matched, 0 if not, -1 on error. */
-static int run_query(const hg_vpdq_index *ix, const hg_vpdq_list *bank, const struct query *q,
+static int run_query(hg_vpdq_index *ix, const hg_vpdq_list *bank, const struct query *q,
 		     double qpct, double tpct, int json)
 {
 	hg_vpdq_match *ms;
@@ -97,7 +97,7 @@ static int run_query(const hg_vpdq_index *ix, const hg_vpdq_list *bank, const st
 }
 
 /* Hashes or reads one argument and matches every query it holds. */
-static int match_arg(const hg_vpdq_index *ix, const hg_vpdq_list *bank, hg_video_hasher *vh,
+static int match_arg(hg_vpdq_index *ix, const hg_vpdq_list *bank, hg_video_hasher *vh,
 		     const struct hg_cli_video *video, const char *path, double qpct,
 		     double tpct, int json)
 {

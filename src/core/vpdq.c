@@ -11,6 +11,8 @@
  */
 #include "hashgate/vpdq.h"
 
+#include "hashgate/index.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -213,13 +215,9 @@ hg_status hg_vpdq_compare(const hg_vpdq_frame *query, size_t nq, const hg_vpdq_f
 
 struct video {
 	uint64_t id;
-	size_t usable; /* entries it owns */
+	uint64_t first;  /* hg_index id of its first entry; its entries are consecutive */
+	size_t usable;   /* entries it owns */
 	int alive;
-};
-
-struct entry {
-	hg_pdq hash;
-	uint32_t video; /* slot in videos[] */
 };
 
 /* Open addressing, linear probing: video id -> slot + 1 (0 = empty). */
@@ -233,8 +231,9 @@ struct hg_vpdq_index {
 	hg_vpdq_match_options opts;
 	struct video *videos;
 	size_t nvideos, cap_videos, alive;
-	struct entry *entries;
-	size_t nentries, cap_entries, dead_entries;
+	hg_index *frames;        /* every usable frame; id = position in entry_video */
+	uint32_t *entry_video;   /* entry id -> slot in videos[] */
+	size_t nentries, cap_entries;
 	struct idmap ids;
 };
 
@@ -309,9 +308,10 @@ hg_status hg_vpdq_index_new(const hg_vpdq_match_options *opts, hg_vpdq_index **o
 	hg_vpdq_match_options_default(&ix->opts);
 	if (opts)
 		ix->opts = *opts;
-	if (!opts_valid(&ix->opts)) {
+	hg_status st = opts_valid(&ix->opts) ? hg_index_new(NULL, &ix->frames) : HG_ERR_INVALID_ARG;
+	if (st) {
 		free(ix);
-		return HG_ERR_INVALID_ARG;
+		return st;
 	}
 	*out = ix;
 	return HG_OK;
@@ -321,8 +321,9 @@ void hg_vpdq_index_free(hg_vpdq_index *ix)
 {
 	if (!ix)
 		return;
+	hg_index_free(ix->frames);
 	free(ix->videos);
-	free(ix->entries);
+	free(ix->entry_video);
 	free(ix->ids.keys);
 	free(ix->ids.vals);
 	free(ix);
@@ -350,6 +351,32 @@ static hg_status reserve(void **p, size_t *cap, size_t need, size_t elem)
 	return HG_OK;
 }
 
+/* Adds land in the index's delta overlay, which queries scan; rebuild the
+ * tables once the overlay is over an eighth of them (amortised: the base
+ * grows by that share between rebuilds, so adds stay O(1) on average). */
+static hg_status maybe_compact(hg_vpdq_index *ix)
+{
+	hg_index_stats s;
+	hg_status st = hg_index_stats_get(ix->frames, &s);
+	if (st)
+		return st;
+	if (s.delta_entries > 4096 && s.delta_entries > s.base_entries / 8)
+		return hg_index_compact(ix->frames);
+	return HG_OK;
+}
+
+hg_status hg_vpdq_index_compact(hg_vpdq_index *ix)
+{
+	return ix ? hg_index_compact(ix->frames) : HG_ERR_INVALID_ARG;
+}
+
+/* Removes entries [first, first + n) from the frame index. */
+static void drop_entries(hg_vpdq_index *ix, uint64_t first, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		hg_index_remove(ix->frames, first + i);
+}
+
 hg_status hg_vpdq_index_add(hg_vpdq_index *ix, uint64_t video_id, const hg_vpdq_frame *frames,
 			    size_t n)
 {
@@ -369,23 +396,32 @@ hg_status hg_vpdq_index_add(hg_vpdq_index *ix, uint64_t video_id, const hg_vpdq_
 	if ((st = usable_copy(frames, n, ix->opts.min_quality, &u, &cu)) ||
 	    (st = reserve((void **)&ix->videos, &ix->cap_videos, ix->nvideos + 1,
 			  sizeof *ix->videos)) ||
-	    (st = reserve((void **)&ix->entries, &ix->cap_entries, ix->nentries + cu,
-			  sizeof *ix->entries))) {
+	    (st = reserve((void **)&ix->entry_video, &ix->cap_entries, ix->nentries + cu,
+			  sizeof *ix->entry_video))) {
 		free(u);
 		return st;
 	}
-	uint32_t slot = (uint32_t)ix->nvideos++;
-	ix->videos[slot] = (struct video){video_id, cu, 1};
-	for (size_t i = 0; i < cu; i++)
-		ix->entries[ix->nentries++] = (struct entry){u[i], slot};
+	uint32_t slot = (uint32_t)ix->nvideos;
+	uint64_t first = ix->nentries;
+	for (size_t i = 0; i < cu && !st; i++) {
+		st = hg_index_add(ix->frames, &u[i], first + i);
+		if (st)
+			drop_entries(ix, first, i);
+	}
 	free(u);
+	if (st)
+		return st;
+	for (size_t i = 0; i < cu; i++)
+		ix->entry_video[first + i] = slot;
+	ix->nentries += cu;
+	ix->videos[ix->nvideos++] = (struct video){video_id, first, cu, 1};
 	if (ix->ids.vals[at] == TOMB)
 		ix->ids.tombs--;
 	ix->ids.keys[at] = video_id;
 	ix->ids.vals[at] = slot + 1;
 	ix->ids.used++;
 	ix->alive++;
-	return HG_OK;
+	return maybe_compact(ix);
 }
 
 hg_status hg_vpdq_index_remove(hg_vpdq_index *ix, uint64_t video_id)
@@ -399,20 +435,12 @@ hg_status hg_vpdq_index_remove(hg_vpdq_index *ix, uint64_t video_id)
 	if (!found)
 		return HG_ERR_NOT_FOUND;
 	struct video *v = &ix->videos[ix->ids.vals[at] - 1];
+	drop_entries(ix, v->first, v->usable);
 	v->alive = 0;
-	ix->dead_entries += v->usable;
 	ix->ids.vals[at] = TOMB;
 	ix->ids.used--;
 	ix->ids.tombs++;
 	ix->alive--;
-	if (ix->dead_entries * 2 > ix->nentries) {
-		size_t k = 0;
-		for (size_t i = 0; i < ix->nentries; i++)
-			if (ix->videos[ix->entries[i].video].alive)
-				ix->entries[k++] = ix->entries[i];
-		ix->nentries = k;
-		ix->dead_entries = 0;
-	}
 	return HG_OK;
 }
 
@@ -427,21 +455,22 @@ struct pairs {
 };
 
 /*
- * Appends a pair for every live entry within the radius of `hash`. This is
- * the only function that knows how entries are searched (a scan of the
- * packed entries today; the shared radius index once it is on main).
+ * Appends a pair for every live entry within the radius of `hash`: one
+ * radius query of the shared PDQ index (include/hashgate/index.h), whose
+ * cost grows with the matches, not with the number of videos.
  */
-static hg_status frame_lookup(const hg_vpdq_index *ix, const hg_pdq *hash, uint32_t qidx,
-			      struct pairs *out)
+static hg_status frame_lookup(hg_vpdq_index *ix, hg_index_results *res, const hg_pdq *hash,
+			      uint32_t qidx, struct pairs *out)
 {
-	for (size_t i = 0; i < ix->nentries; i++) {
-		const struct entry *e = &ix->entries[i];
-		if (hg_pdq_distance(hash, &e->hash) > ix->opts.radius || !ix->videos[e->video].alive)
-			continue;
-		if (reserve((void **)&out->p, &out->cap, out->n + 1, sizeof *out->p))
-			return HG_ERR_NOMEM;
-		out->p[out->n++] = (struct pair){e->video, (uint32_t)i, qidx};
-	}
+	hg_status st = hg_index_query(ix->frames, hash, 1, ix->opts.radius, 0, res);
+	if (st)
+		return st;
+	size_t n = hg_index_results_count(res);
+	const hg_index_match *m = hg_index_results_matches(res);
+	if (reserve((void **)&out->p, &out->cap, out->n + n, sizeof *out->p))
+		return HG_ERR_NOMEM;
+	for (size_t i = 0; i < n; i++)
+		out->p[out->n++] = (struct pair){ix->entry_video[m[i].id], (uint32_t)m[i].id, qidx};
 	return HG_OK;
 }
 
@@ -471,7 +500,7 @@ static int cmp_match(const void *a, const void *b)
 	return (x->video_id > y->video_id) - (x->video_id < y->video_id);
 }
 
-hg_status hg_vpdq_index_query(const hg_vpdq_index *ix, const hg_vpdq_frame *frames, size_t n,
+hg_status hg_vpdq_index_query(hg_vpdq_index *ix, const hg_vpdq_frame *frames, size_t n,
 			      double query_pct, double target_pct, hg_vpdq_match **matches,
 			      size_t *count)
 {
@@ -488,8 +517,12 @@ hg_status hg_vpdq_index_query(const hg_vpdq_index *ix, const hg_vpdq_frame *fram
 	if (st)
 		return st;
 	struct pairs pr = {0};
+	hg_index_results *res = NULL;
+	if (cq)
+		st = hg_index_results_new(&res);
 	for (size_t i = 0; i < cq && !st; i++)
-		st = frame_lookup(ix, &uq[i], (uint32_t)i, &pr);
+		st = frame_lookup(ix, res, &uq[i], (uint32_t)i, &pr);
+	hg_index_results_free(res);
 	free(uq);
 	hg_vpdq_match *out = NULL;
 	size_t nout = 0, cap = 0;

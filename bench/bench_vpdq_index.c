@@ -1,0 +1,119 @@
+/*
+ * bench_vpdq_index.c — the cost of matching one video against banks of 10 to
+ * 100,000 videos through hg_vpdq_index, next to brute force (hg_vpdq_compare
+ * against every video) on the small banks.
+ *
+ *   bench_vpdq_index [--frames N] [--max-videos N]
+ *
+ * Bank videos are N random frame hashes each (default 30: 30 s at -r 1); the
+ * query is a bank video with every frame 8 bits off, so it matches exactly
+ * one video. Times are thread-CPU medians over repeated queries.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hashgate/vpdq.h"
+
+static double cpu_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint64_t rng(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv)
+{
+	size_t frames = 30, max_videos = 100000;
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--frames"))
+			frames = (size_t)atol(argv[i + 1]);
+		else if (!strcmp(argv[i], "--max-videos"))
+			max_videos = (size_t)atol(argv[i + 1]);
+	}
+	if (frames < 1 || frames > 100000 || max_videos < 10) {
+		fprintf(stderr, "usage: bench_vpdq_index [--frames N] [--max-videos N>=10]\n");
+		return 2;
+	}
+	hg_vpdq_frame *all = calloc(max_videos * frames, sizeof *all);
+	if (!all)
+		return 1;
+	uint64_t seed = 0x2545f4914f6cdd1dULL;
+	for (size_t i = 0; i < max_videos * frames; i++) {
+		for (int w = 0; w < 4; w++)
+			all[i].hash.w[w] = rng(&seed);
+		all[i].quality = 100;
+		all[i].frame_number = (int64_t)(i % frames);
+	}
+	hg_vpdq_frame *query = calloc(frames, sizeof *query);
+	if (!query)
+		return 1;
+	printf("%10s %10s %14s %14s %10s %13s\n", "videos", "frames", "index query", "brute force",
+	       "matches", "compaction");
+	hg_vpdq_index *ix = NULL;
+	if (hg_vpdq_index_new(NULL, &ix))
+		return 1;
+	size_t added = 0;
+	for (size_t n = 10; n <= max_videos; n *= 10) {
+		for (; added < n; added++)
+			if (hg_vpdq_index_add(ix, added, all + added * frames, frames)) {
+				fprintf(stderr, "add failed\n");
+				return 1;
+			}
+		double c0 = cpu_now();
+		if (hg_vpdq_index_compact(ix))
+			return 1;
+		double compact = cpu_now() - c0;
+		/* The query: a video from the middle of this bank, 8 bits off. */
+		size_t target = n / 2;
+		for (size_t f = 0; f < frames; f++) {
+			query[f] = all[target * frames + f];
+			query[f].hash.w[f % 4] ^= 0xff;
+		}
+		double t[9];
+		size_t nm = 0;
+		for (int r = 0; r < 9; r++) {
+			hg_vpdq_match *ms;
+			double t0 = cpu_now();
+			if (hg_vpdq_index_query(ix, query, frames, 80, 0, &ms, &nm))
+				return 1;
+			t[r] = cpu_now() - t0;
+			if (nm != 1 || ms[0].video_id != target)
+				fprintf(stderr, "wrong result at %zu videos\n", n);
+			hg_vpdq_matches_free(ms);
+		}
+		qsort(t, 9, sizeof t[0], cmp_double);
+		char brute[32] = "-";
+		if (n <= 1000) {
+			double t0 = cpu_now();
+			for (size_t v = 0; v < n; v++) {
+				double qp, tp;
+				int m;
+				hg_vpdq_compare(query, frames, all + v * frames, frames, NULL, &qp, &tp,
+						&m);
+			}
+			snprintf(brute, sizeof brute, "%.3f ms", (cpu_now() - t0) * 1e3);
+		}
+		printf("%10zu %10zu %11.3f ms %14s %10zu %10.0f ms\n", n, n * frames, t[4] * 1e3,
+		       brute, nm, compact * 1e3);
+	}
+	hg_vpdq_index_free(ix);
+	free(all);
+	free(query);
+	return 0;
+}
