@@ -49,7 +49,7 @@ struct hg_list_parser {
 	int col_type, col_value, col_ext, col_source; /* -1: absent */
 	json_t *json;                                  /* keeps JSONL strings alive */
 	char *csvbuf;                                  /* HG_LIST_LINE_MAX + 1 */
-	char ext[HG_FIELD_MAX + 1];
+	char ext[HG_FIELD_MAX + 1], src[HG_FIELD_MAX + 1]; /* trimmed copies */
 	char value[HG_SIGNAL_VALUE_MAX + 1];
 	char errmsg[256];
 };
@@ -103,8 +103,26 @@ static void trim(const char **s, size_t *len)
 		(*len)--;
 }
 
+/* Copies `text` without edge blanks into buf (HG_FIELD_MAX + 1 bytes);
+ * NULL when absent or empty; sets *bad when it is too long. */
+static const char *trimmed(const char *text, char *buf, int *bad)
+{
+	if (!text)
+		return NULL;
+	size_t len = strlen(text);
+	trim(&text, &len);
+	if (len > HG_FIELD_MAX) {
+		*bad = 1;
+		return NULL;
+	}
+	memmove(buf, text, len); /* text may already be buf (text lines) */
+	buf[len] = '\0';
+	return len ? buf : NULL;
+}
+
 /* Fills e from the raw fields: type text (may be NULL), value, external id
- * and source (may be NULL). Validates and normalises. */
+ * and source (may be NULL). Validates and normalises; blanks around the
+ * external id and source are not kept (no format could round-trip them). */
 static hg_status make_entry(hg_list_parser *p, const char *type, size_t tlen, const char *val,
 			    size_t vlen, const char *ext, const char *src, hg_entry_input *e)
 {
@@ -132,6 +150,11 @@ static hg_status make_entry(hg_list_parser *p, const char *type, size_t tlen, co
 	if (s)
 		return bad(p, s == HG_ERR_PARSE ? s : HG_ERR_TOO_LARGE, "%s",
 			   s == HG_ERR_PARSE ? msg : "value too long");
+	int too_long = 0;
+	ext = trimmed(ext, p->ext, &too_long);
+	src = trimmed(src, p->src, &too_long);
+	if (too_long)
+		return bad(p, HG_ERR_PARSE, "%sexternal id or source longer than 256 bytes", "");
 	if (ext && hg_text_check(ext, strlen(ext), HG_FIELD_MAX))
 		return bad(p, HG_ERR_PARSE, "%sexternal id is not UTF-8 text of at most 256 bytes "
 			   "without control characters", "");
@@ -141,8 +164,8 @@ static hg_status make_entry(hg_list_parser *p, const char *type, size_t tlen, co
 	e->signal = sig;
 	e->value = p->value;
 	e->value_len = strlen(p->value);
-	e->external_id = ext && *ext ? ext : NULL;
-	e->source = src && *src ? src : NULL;
+	e->external_id = ext;
+	e->source = src;
 	return HG_OK;
 }
 
