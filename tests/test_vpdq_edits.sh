@@ -28,16 +28,20 @@ x264 -i orig.mp4 -crf 40 lowrate.mp4                              # bitrate
 x264 -i orig.mp4 -vf scale=240:136 small.mp4                      # resolution
 x264 -ss 1 -i orig.mp4 -t 3 trimmed.mp4                           # first and last second cut
 x264 -i orig.mp4 -vf "drawbox=x=iw-84:y=8:w=76:h=30:color=white@0.8:t=fill" logo.mp4
+x264 -i orig.mp4 -vf "scale=480:210,pad=480:270:0:30:black" letterbox.mp4
+x264 -i orig.mp4 -vf "scale=360:202,pad=480:270:60:34:black" windowbox.mp4
 ff -i orig.mp4 -c:v libvpx-vp9 -b:v 200k -deadline realtime -cpu-used 8 vp9.webm
 ff -i orig.mp4 -c:v mpeg4 -q:v 6 mpeg4.avi
 x264 -i orig.mp4 -f mpegts ts.ts
 ff -i orig.mp4 -vf "fps=10,scale=240:-1" anim.gif
+ff -i orig.mp4 -vf "fps=10,scale=240:-1" -c:v libwebp_anim -loop 0 -q:v 60 anim.webp
 
 # Bank: the original and the two unrelated clips, 5 hashes a second.
 "$HASHGATE" hash -r 0.2 orig.mp4 ladybird.mp4 pattern.mp4 > bank.vpdq || fail "hash bank"
 [ "$(cut -d, -f5 bank.vpdq | sort -u | wc -l)" -eq 3 ] || fail "bank should hold 3 videos"
 
-for q in lowrate.mp4 small.mp4 trimmed.mp4 logo.mp4 vp9.webm mpeg4.avi ts.ts anim.gif; do
+for q in lowrate.mp4 small.mp4 trimmed.mp4 logo.mp4 letterbox.mp4 windowbox.mp4 vp9.webm \
+	mpeg4.avi ts.ts anim.gif anim.webp; do
 	out=$("$HASHGATE" vmatch -r 0.2 --list bank.vpdq "$q")
 	rc=$?
 	echo "$q: ${out:-no match} (exit $rc)"
@@ -48,9 +52,14 @@ for q in ladybird.mp4 pattern.mp4; do
 	out=$("$HASHGATE" vmatch -r 0.2 --list bank.vpdq "$q")
 	[ "$(echo "$out" | cut -d, -f2)" = "$q" ] || fail "$q should match only itself: $out"
 done
+# Letterboxed copies match only because their bars are cut off.
+[ "$("$HASHGATE" vmatch -r 0.2 --list bank.vpdq letterbox.mp4 | cut -d, -f5)" = bars-cropped ] ||
+	fail "letterbox match should say bars-cropped"
+"$HASHGATE" vmatch --no-crop-bars -r 0.2 --list bank.vpdq letterbox.mp4
+[ $? -eq 0 ] || fail "letterbox matched without cropping the bars"
 # A bank without the original: nothing matches an edit.
 grep -v ',orig.mp4$' bank.vpdq > others.vpdq
-"$HASHGATE" vmatch -r 0.2 --list others.vpdq logo.mp4 small.mp4
+"$HASHGATE" vmatch -r 0.2 --list others.vpdq logo.mp4 small.mp4 letterbox.mp4
 [ $? -eq 0 ] || fail "edits matched an unrelated bank"
 
 # Every frame is counted as ffprobe counts it, in every container.

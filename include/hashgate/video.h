@@ -81,6 +81,10 @@ enum {
 	 * numbers then come from presentation timestamps, which agree with the
 	 * decoder's count only on well-formed streams; see docs/video.md. */
 	HG_VPDQ_SKIP_NONREF = 1u << 0,
+	/* Also hash every sampled frame with dark bars (letterbox, pillarbox)
+	 * cut off, into hg_vpdq.cropped: a letterboxed copy of a video then
+	 * matches the original. The frames hashes stay the reference's. */
+	HG_VPDQ_CROP_BARS = 1u << 1,
 };
 
 typedef struct hg_vpdq_options {
@@ -102,9 +106,14 @@ typedef struct hg_vpdq {
 	double fps;            /* the rate frame numbers were divided by */
 	uint64_t frames_decoded; /* frames in the stream, decoded or skipped */
 	uint64_t frames_skipped; /* not decoded thanks to HG_VPDQ_SKIP_NONREF */
+	/* With HG_VPDQ_CROP_BARS: count entries parallel to frames, each the
+	 * same frame hashed without its bars (equal to frames[i] when it had
+	 * none), and how many frames had bars. NULL / 0 otherwise. */
+	hg_vpdq_frame *cropped;
+	size_t cropped_with_bars;
 } hg_vpdq;
 
-/* Frees v->frames and zeroes *v. NULL is a no-op. */
+/* Frees v->frames, v->cropped and zeroes *v. NULL is a no-op. */
 HG_API void hg_vpdq_release(hg_vpdq *v);
 
 /* Limits, scratch and the message of the last failure. One per thread. */

@@ -6,6 +6,8 @@
  *   hashgate vmatch --list bank.vpdq upload.mp4
  *   upload.mp4,bank/clip.mp4,100.00,95.65            query,match,query%,target%
  *
+ * A video query with dark bars (letterbox, pillarbox) is also matched with the
+ * bars cut off (HG_VPDQ_CROP_BARS), keeping each bank video's better result.
  * A query is a video file or a vPDQ text file (the reference's output, or
  * hash lists as above: every video in it is a query). Exit 1 when anything
  * matched, 0 when nothing did, 2 on any error (the other queries still run).
@@ -30,6 +32,9 @@ static const char usage[] =
 	"  --query-pct P     share of the query's frames that must match (default 80)\n"
 	"  --target-pct P    share of the bank video's frames that must match (default 0)\n"
 	"  --json            one JSON object per query\n"
+	"  --no-crop-bars    do not also match video frames with their dark bars cut off\n"
+	"                    (letterbox/pillarbox; matches found that way end in\n"
+	"                    \",bars-cropped\")\n"
 	"  VIDEO             a video file, or a vPDQ text file (each video in it is a query)\n"
 	HG_CLI_VIDEO_USAGE
 	HG_CLI_LIMIT_USAGE
@@ -39,6 +44,7 @@ struct query {
 	const char *name;
 	const hg_vpdq_frame *frames;
 	size_t count;
+	const hg_vpdq_frame *cropped; /* the frames without their bars, or NULL */
 };
 
 static int parse_pct(const char *s, double *out)
@@ -51,13 +57,74 @@ static int parse_pct(const char *s, double *out)
 	return 0;
 }
 
+static int cmp_match(const void *a, const void *b)
+{
+	const hg_vpdq_match *x = a, *y = b;
+	if (x->query_pct != y->query_pct)
+		return x->query_pct > y->query_pct ? -1 : 1;
+	return (x->video_id > y->video_id) - (x->video_id < y->video_id);
+}
+
+/* Queries with the frames as hashed, then (when the query had bars) with
+ * the frames inside the bars, keeping each bank video's better result.
+ * *cropped_from[i] says which one match i came from. */
+static hg_status query_both(hg_vpdq_index *ix, const struct query *q, double qpct, double tpct,
+			    hg_vpdq_match **out, size_t *n, unsigned char **cropped_from)
+{
+	hg_vpdq_match *a, *b = NULL;
+	size_t na, nb = 0;
+	*cropped_from = NULL;
+	hg_status st = hg_vpdq_index_query(ix, q->frames, q->count, qpct, tpct, &a, &na);
+	if (!st && q->cropped)
+		st = hg_vpdq_index_query(ix, q->cropped, q->count, qpct, tpct, &b, &nb);
+	hg_vpdq_match *m = st ? NULL : malloc((na + nb + 1) * sizeof *m);
+	unsigned char *from = m ? calloc(na + nb + 1, 1) : NULL;
+	if (!from) {
+		free(m);
+		hg_vpdq_matches_free(a);
+		hg_vpdq_matches_free(b);
+		return st ? st : HG_ERR_NOMEM;
+	}
+	memcpy(m, a, na * sizeof *m);
+	size_t k = na;
+	for (size_t j = 0; j < nb; j++) {
+		size_t i = 0;
+		while (i < na && m[i].video_id != b[j].video_id)
+			i++;
+		if (i == na)
+			i = k++;
+		else if (m[i].query_pct >= b[j].query_pct)
+			continue;
+		m[i] = b[j];
+		from[i] = 1;
+	}
+	hg_vpdq_matches_free(a);
+	hg_vpdq_matches_free(b);
+	/* Insertion sort (matches are few), keeping `from` aligned. */
+	for (size_t i = 1; i < k; i++) {
+		for (size_t j = i; j > 0 && cmp_match(&m[j - 1], &m[j]) > 0; j--) {
+			hg_vpdq_match t = m[j];
+			m[j] = m[j - 1];
+			m[j - 1] = t;
+			unsigned char f = from[j];
+			from[j] = from[j - 1];
+			from[j - 1] = f;
+		}
+	}
+	*out = m;
+	*n = k;
+	*cropped_from = from;
+	return HG_OK;
+}
+
 /* Matches one query; returns 1 if it matched, 0 if not, -1 on error. */
 static int run_query(hg_vpdq_index *ix, const hg_vpdq_list *bank, const struct query *q,
 		     double qpct, double tpct, int json)
 {
 	hg_vpdq_match *ms;
 	size_t n;
-	hg_status st = hg_vpdq_index_query(ix, q->frames, q->count, qpct, tpct, &ms, &n);
+	unsigned char *from;
+	hg_status st = query_both(ix, q, qpct, tpct, &ms, &n, &from);
 	if (st) {
 		fprintf(stderr, "hashgate: %s: %s\n", q->name, hg_strerror(st));
 		return -1;
@@ -79,6 +146,7 @@ static int run_query(hg_vpdq_index *ix, const hg_vpdq_list *bank, const struct q
 					    json_integer((json_int_t)ms[i].target_matched));
 			json_object_set_new(m, "target_frames_usable",
 					    json_integer((json_int_t)ms[i].target_usable));
+			json_object_set_new(m, "bars_cropped", json_boolean(from[i]));
 			json_array_append_new(arr, m);
 		}
 		json_object_set_new(o, "matches", arr);
@@ -89,10 +157,11 @@ static int run_query(hg_vpdq_index *ix, const hg_vpdq_list *bank, const struct q
 		json_decref(o);
 	} else {
 		for (size_t i = 0; i < n; i++)
-			printf("%s,%s,%.2f,%.2f\n", q->name, bank->videos[ms[i].video_id].name,
-			       ms[i].query_pct, ms[i].target_pct);
+			printf("%s,%s,%.2f,%.2f%s\n", q->name, bank->videos[ms[i].video_id].name,
+			       ms[i].query_pct, ms[i].target_pct, from[i] ? ",bars-cropped" : "");
 	}
-	hg_vpdq_matches_free(ms);
+	free(ms);
+	free(from);
 	return n > 0;
 }
 
@@ -108,7 +177,7 @@ static int match_arg(hg_vpdq_index *ix, const hg_vpdq_list *bank, hg_video_hashe
 			fprintf(stderr, "hashgate: %s: %s\n", path, hg_video_hasher_errmsg(vh));
 			return -1;
 		}
-		struct query q = {path, v.frames, v.count};
+		struct query q = {path, v.frames, v.count, v.cropped_with_bars ? v.cropped : NULL};
 		result = run_query(ix, bank, &q, qpct, tpct, json);
 		hg_vpdq_release(&v);
 		return result;
@@ -126,7 +195,7 @@ static int match_arg(hg_vpdq_index *ix, const hg_vpdq_list *bank, hg_video_hashe
 	}
 	for (size_t i = 0; i < l.count && result >= 0; i++) {
 		struct query q = {l.count == 1 ? path : l.videos[i].name, l.videos[i].frames,
-				  l.videos[i].count};
+				  l.videos[i].count, NULL};
 		int r = run_query(ix, bank, &q, qpct, tpct, json);
 		result = r < 0 ? r : (result | r);
 	}
@@ -142,6 +211,7 @@ int hg_cmd_vmatch(int argc, char **argv)
 	hg_limits_default(&limits);
 	struct hg_cli_video video;
 	hg_cli_video_init(&video);
+	video.opts.flags |= HG_VPDQ_CROP_BARS;
 	hg_vpdq_list bank = {0};
 	int i, rc = HG_EXIT_USAGE;
 	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
@@ -156,6 +226,8 @@ int hg_cmd_vmatch(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(a, "--json")) {
 			json = 1;
+		} else if (!strcmp(a, "--no-crop-bars")) {
+			video.opts.flags &= ~(unsigned)HG_VPDQ_CROP_BARS;
 		} else if (!strcmp(a, "--list") && i + 1 < argc) {
 			size_t bad = 0;
 			const char *path = argv[++i];

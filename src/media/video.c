@@ -74,6 +74,7 @@ void hg_vpdq_release(hg_vpdq *v)
 	if (!v)
 		return;
 	free(v->frames);
+	free(v->cropped);
 	memset(v, 0, sizeof *v);
 }
 
@@ -268,6 +269,7 @@ struct run {
 	double fps;
 	int64_t frame_mod;
 	double started;
+	int crop; /* HG_VPDQ_CROP_BARS */
 	struct skipper skip;
 };
 
@@ -322,29 +324,98 @@ static hg_status count_frame(struct run *r)
 	return HG_OK;
 }
 
-/* Hashes packed pixels as frame `number` and appends the feature. */
-static hg_status add_frame(struct run *r, int64_t number, const uint8_t *px, size_t w, size_t hh,
-			   size_t stride, int channels)
+/* A line of a bar: every pixel dark and the line darker still on average,
+ * which is what letterbox padding looks like after lossy coding. */
+static int dark_line(const uint8_t *p, size_t n, size_t step)
 {
-	hg_video_hasher *h = r->h;
-	if (r->out->count == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 64;
-		hg_vpdq_frame *f = realloc(r->out->frames, cap * sizeof *f);
-		if (!f)
-			return fail(h, HG_ERR_NOMEM, "out of memory for frame hashes");
-		r->out->frames = f;
-		r->cap = cap;
+	unsigned long sum = 0;
+	for (size_t i = 0; i < n; i++, p += step) {
+		unsigned v = (unsigned)p[0] + p[1] + p[2];
+		if (v > 3 * 64)
+			return 0;
+		sum += v;
 	}
+	return sum <= (unsigned long)n * 3 * 24;
+}
+
+/* The picture inside dark bars: 1 with its rectangle when there are bars,
+ * 0 when there are none or when the frame is mostly dark (a night scene is
+ * not a letterbox). `ch` is 3 or 4. */
+static int find_bars(const uint8_t *px, size_t w, size_t h, size_t stride, int ch, size_t *x0,
+		     size_t *y0, size_t *cw, size_t *chh)
+{
+	size_t c = (size_t)ch, top = 0, bottom = 0, left = 0, right = 0;
+	while (top < h && dark_line(px + top * stride, w, c))
+		top++;
+	while (bottom < h - top && dark_line(px + (h - 1 - bottom) * stride, w, c))
+		bottom++;
+	size_t rows = h - top - bottom;
+	while (left < w && rows && dark_line(px + top * stride + left * c, rows, stride))
+		left++;
+	while (right < w - left && rows &&
+	       dark_line(px + top * stride + (w - 1 - right) * c, rows, stride))
+		right++;
+	*x0 = left;
+	*y0 = top;
+	*cw = w - left - right;
+	*chh = rows;
+	if (*cw == w && *chh == h)
+		return 0;
+	return *cw * 3 >= w && *chh * 3 >= h && *cw >= 5 && *chh >= 5;
+}
+
+static hg_status hash_into(struct run *r, hg_vpdq_frame *f, int64_t number, const uint8_t *px,
+			   size_t w, size_t hh, size_t stride, int channels)
+{
 	hg_pdq_result res;
-	hg_status st = hg_pdq_hash_pixels(h->pdq, px, w, hh, stride, channels, 0, &res);
+	hg_status st = hg_pdq_hash_pixels(r->h->pdq, px, w, hh, stride, channels, 0, &res);
 	if (st)
-		return fail(h, st, "frame %lld: %s", (long long)number, hg_strerror(st));
-	hg_vpdq_frame *f = &r->out->frames[r->out->count++];
+		return fail(r->h, st, "frame %lld: %s", (long long)number, hg_strerror(st));
 	f->hash = res.hash[0];
 	f->quality = res.quality;
 	f->frame_number = number;
 	f->timestamp = (double)((float)number / (float)r->fps);
 	return HG_OK;
+}
+
+/* Hashes packed pixels as frame `number` and appends the feature (and with
+ * HG_VPDQ_CROP_BARS, the feature of the picture inside its bars). */
+static hg_status add_frame(struct run *r, int64_t number, const uint8_t *px, size_t w, size_t hh,
+			   size_t stride, int channels)
+{
+	hg_video_hasher *h = r->h;
+	hg_vpdq *out = r->out;
+	if (out->count == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 64;
+		hg_vpdq_frame *f = realloc(out->frames, cap * sizeof *f);
+		if (f)
+			out->frames = f;
+		if (f && r->crop) {
+			f = realloc(out->cropped, cap * sizeof *f);
+			if (f)
+				out->cropped = f;
+		}
+		if (!f)
+			return fail(h, HG_ERR_NOMEM, "out of memory for frame hashes");
+		r->cap = cap;
+	}
+	hg_vpdq_frame *f = &out->frames[out->count];
+	hg_status st = hash_into(r, f, number, px, w, hh, stride, channels);
+	if (st || !r->crop) {
+		out->count += !st;
+		return st;
+	}
+	size_t x0, y0, cw, chh;
+	hg_vpdq_frame *c = &out->cropped[out->count];
+	if (find_bars(px, w, hh, stride, channels, &x0, &y0, &cw, &chh)) {
+		st = hash_into(r, c, number, px + y0 * stride + x0 * (size_t)channels, cw, chh,
+			       stride, channels);
+		out->cropped_with_bars++;
+	} else {
+		*c = *f;
+	}
+	out->count += !st;
+	return st;
 }
 
 static hg_status grow_rgb(hg_video_hasher *h, size_t bytes)
@@ -841,6 +912,8 @@ static hg_status run_source(hg_video_hasher *h, struct source *src, const uint8_
 		o = *opts;
 	if (!(o.seconds_per_hash >= 0) || !isfinite(o.seconds_per_hash))
 		return fail(h, HG_ERR_INVALID_ARG, "seconds per hash must be >= 0");
+	if (o.flags & ~(unsigned)(HG_VPDQ_SKIP_NONREF | HG_VPDQ_CROP_BARS))
+		return fail(h, HG_ERR_INVALID_ARG, "unknown vPDQ flags");
 	if (src->size == 0)
 		return fail(h, HG_ERR_EMPTY, "empty input");
 	if ((uint64_t)src->size > h->limits.max_bytes)
@@ -849,7 +922,8 @@ static hg_status run_source(hg_video_hasher *h, struct source *src, const uint8_
 	hg_video_format format = hg_video_sniff(head, head_len);
 	if (format == HG_VIDEO_NONE)
 		return fail(h, HG_ERR_UNKNOWN_FORMAT, "not a video format hashgate decodes");
-	struct run r = {.h = h, .out = out, .started = now_seconds()};
+	struct run r = {.h = h, .out = out, .started = now_seconds(),
+			.crop = (o.flags & HG_VPDQ_CROP_BARS) != 0};
 	out->format = format;
 	hg_status st;
 	if (format == HG_VIDEO_WEBP) {
