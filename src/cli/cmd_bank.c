@@ -385,49 +385,65 @@ static int cmd_export(hg_store *st, const struct opts *o)
 /* Hashes each image and imports its PDQ (and with --digests its MD5 and
  * SHA-256) in one transaction. A file that fails to hash, or whose PDQ
  * quality is under HG_PDQ_MIN_QUALITY (too flat to match safely), is
- * reported and skipped. */
+ * reported and skipped. Hashing happens before the import begins, so the
+ * store's write lock is held only for the writes. */
+struct hashed {
+	char pdq[HG_PDQ_HEX_LEN + 1], md5[33], sha256[65];
+	int ok;
+};
+
 static int cmd_add(hg_store *st, const struct opts *o)
 {
 	if (!o->bank)
 		return fail_usage("add needs --bank NAME");
 	if (!o->npos)
 		return fail_usage("add needs image files");
-	hg_hasher *h;
-	if (hg_hasher_new(&o->limits, &h))
-		return HG_EXIT_ERROR;
-	hg_import *imp;
-	if (hg_import_begin(st, o->tenant, o->bank, o->actor,
-			    o->source ? o->source : "hashgate bank add", &imp)) {
-		hg_hasher_free(h);
+	hg_bank bank;
+	if (hg_store_bank_get(st, o->tenant, o->bank, &bank))
 		return store_error(st, "add");
+	hg_hasher *h;
+	struct hashed *hs = calloc((size_t)o->npos, sizeof *hs);
+	if (!hs || hg_hasher_new(&o->limits, &h)) {
+		free(hs);
+		return HG_EXIT_ERROR;
 	}
 	int failed = 0;
 	for (int i = 0; i < o->npos; i++) {
-		hg_hashes hs;
+		hg_hashes x;
 		const char *path = o->pos[i];
-		if (hg_hash_file(h, path, o->digests ? HG_HASH_DIGESTS : 0, &hs)) {
+		if (hg_hash_file(h, path, o->digests ? HG_HASH_DIGESTS : 0, &x)) {
 			fprintf(stderr, "hashgate: %s: %s\n", path, hg_hasher_errmsg(h));
 			failed = 1;
 			continue;
 		}
-		if (hs.pdq.quality < HG_PDQ_MIN_QUALITY && !o->lowq) {
+		if (x.pdq.quality < HG_PDQ_MIN_QUALITY && !o->lowq) {
 			fprintf(stderr, "hashgate: %s: PDQ quality %d is under %d: not added "
-				"(--allow-low-quality to add anyway)\n", path, hs.pdq.quality,
+				"(--allow-low-quality to add anyway)\n", path, x.pdq.quality,
 				HG_PDQ_MIN_QUALITY);
 			failed = 1;
 			continue;
 		}
-		char pdq[HG_PDQ_HEX_LEN + 1], md5[33], sha256[65];
-		hg_pdq_to_hex(&hs.pdq.hash[0], pdq);
-		hg_entry_input e[3] = {{HG_SIGNAL_PDQ, pdq, HG_PDQ_HEX_LEN, path, NULL}};
-		int n = 1;
-		if (o->digests) {
-			hg_hex_encode(hs.md5, 16, md5);
-			hg_hex_encode(hs.sha256, 32, sha256);
-			e[n++] = (hg_entry_input){HG_SIGNAL_MD5, md5, 32, path, NULL};
-			e[n++] = (hg_entry_input){HG_SIGNAL_SHA256, sha256, 64, path, NULL};
-		}
-		for (int k = 0; k < n; k++) {
+		hg_pdq_to_hex(&x.pdq.hash[0], hs[i].pdq);
+		hg_hex_encode(x.md5, 16, hs[i].md5);
+		hg_hex_encode(x.sha256, 32, hs[i].sha256);
+		hs[i].ok = 1;
+		printf("%s,%d,%s\n", hs[i].pdq, x.pdq.quality, path);
+	}
+	hg_hasher_free(h);
+	hg_import *imp;
+	if (hg_import_begin(st, o->tenant, o->bank, o->actor,
+			    o->source ? o->source : "hashgate bank add", &imp)) {
+		free(hs);
+		return store_error(st, "add");
+	}
+	for (int i = 0; i < o->npos; i++) {
+		if (!hs[i].ok)
+			continue;
+		const char *path = o->pos[i];
+		hg_entry_input e[3] = {{HG_SIGNAL_PDQ, hs[i].pdq, HG_PDQ_HEX_LEN, path, NULL},
+				       {HG_SIGNAL_MD5, hs[i].md5, 32, path, NULL},
+				       {HG_SIGNAL_SHA256, hs[i].sha256, 64, path, NULL}};
+		for (int k = 0; k < (o->digests ? 3 : 1); k++) {
 			hg_status s = hg_import_add(imp, &e[k]);
 			if (s == HG_ERR_PARSE) { /* e.g. a path that is not UTF-8 text */
 				e[k].external_id = NULL;
@@ -435,13 +451,12 @@ static int cmd_add(hg_store *st, const struct opts *o)
 			}
 			if (s) {
 				hg_import_abort(imp);
-				hg_hasher_free(h);
+				free(hs);
 				return store_error(st, "add");
 			}
 		}
-		printf("%s,%d,%s\n", pdq, hs.pdq.quality, path);
 	}
-	hg_hasher_free(h);
+	free(hs);
 	hg_change_result r;
 	if (hg_import_commit(imp, &r))
 		return store_error(st, "add");
