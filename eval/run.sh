@@ -132,7 +132,56 @@ python3 "$here/analyze.py" "$work/hashes.jsonl" "$work/orig" "$work/edits" \
 	fi
 } >>"$out/report.md"
 
-# 6. plots
+# 6. the same numbers from `hashgate match` itself (its default views = A3)
+python3 -c 'import json, os, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r["quality"] >= 50:
+        print(r["pdq"] + "," + os.path.splitext(os.path.basename(r["file"]))[0])' \
+	"$work/orig.jsonl" >"$work/list.txt"
+cut -d, -f1 "$work/edits.csv" | while read -r e; do
+	find "$work/edits/$e" -type f -print0; done |
+	xargs -0 -n 64 -P "$jobs" "$hashgate" match --json --list "$work/list.txt" \
+	>"$work/match.jsonl" 2>>"$work/hash-errors.log" || true
+python3 "$here/check_match.py" "$work/match.jsonl" "$out" "$work/list.txt" >>"$out/report.md" ||
+	echo "run.sh: hashgate match disagrees with analyze.py (see report.md)" >&2
+
+# 7. cost of the extra hashes: hashing time of the originals and of two
+# edits that have bars, with each flag set (-j 1, best of 2 runs)
+timeit() { # timeit FLAGS... -- FILES...
+	local flags=() best=""
+	while [ "$1" != "--" ]; do flags+=("$1"); shift; done
+	shift
+	for _ in 1 2; do
+		local s e t
+		s=$(date +%s.%N)
+		"$hashgate" hash "${flags[@]}" -j 1 "$@" >/dev/null 2>&1 || true
+		e=$(date +%s.%N)
+		t=$(awk "BEGIN{print $e - $s}")
+		if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; fi
+	done
+	awk -v t="$best" -v n="$#" 'BEGIN{printf "%.2f ms", 1000 * t / n}'
+}
+{
+	echo
+	echo "## Cost of the extra hashes (hashing time per image, one thread)"
+	echo
+	echo "| flags | originals | letterbox edits | meme edits |"
+	echo "|---|---:|---:|---:|"
+	for fl in "--dihedral" "--dihedral --unletterbox --uncaption" "--regions"; do
+		# shellcheck disable=SC2086
+		row="| \`$fl\` | $(timeit $fl -- "$work/orig/"*.png)"
+		for e in letterbox meme; do
+			if [ -d "$work/edits/$e" ]; then
+				# shellcheck disable=SC2086
+				row="$row | $(timeit $fl -- "$work/edits/$e/"*)"
+			else row="$row | -"; fi
+		done
+		echo "$row |"
+	done
+} >>"$out/report.md"
+
+# 8. plots
 if command -v gnuplot >/dev/null; then
 	gnuplot -e "dir='$out'; radius=$radius" "$here/plots.gp"
 else
