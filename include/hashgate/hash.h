@@ -47,6 +47,12 @@ enum {
 	 * neighbouring rows (HG_EXTRA_CAPTION_FILL: for a band laid over the
 	 * picture), with 8 variants each under HG_HASH_DIHEDRAL. */
 	HG_HASH_UNCAPTION = 1u << 12,
+	/* Query side: when the image is at most 512 px on its long side,
+	 * also hash it with every pixel repeated k x k times (k = 1024 / side, at
+	 * most 8): small copies then hash like the larger original the list was
+	 * made from (HG_EXTRA_UPSCALE; 8 variants under HG_HASH_DIHEDRAL). Not
+	 * done in fast mode. */
+	HG_HASH_UPSCALE = 1u << 13,
 };
 
 /* The smallest side fast mode decodes a JPEG down to (unless the image is
@@ -54,17 +60,19 @@ enum {
 #define HG_HASH_FAST_MIN_SIDE 64
 
 /* The most extra hashes one image can give (unletterbox + regions + the two
- * caption ones). */
-#define HG_HASH_MAX_EXTRA 11
+ * caption ones + upscale). */
+#define HG_HASH_MAX_EXTRA 12
 
 typedef enum hg_extra_kind {
 	HG_EXTRA_UNLETTERBOX = 1, /* the picture with its uniform bars trimmed */
 	HG_EXTRA_REGION = 2,      /* a canonical sub-region */
 	HG_EXTRA_CAPTION_TRIM = 3, /* the picture without its caption bands */
 	HG_EXTRA_CAPTION_FILL = 4, /* the caption bands painted over */
+	HG_EXTRA_UPSCALE = 5,      /* a small image with its pixels repeated */
 } hg_extra_kind;
 
-/* "unletterbox", "region", "caption-trim", "caption-fill"; "?" otherwise. */
+/* "unletterbox", "region", "caption-trim", "caption-fill", "upscale"; "?"
+ * otherwise. */
 HG_API const char *hg_extra_kind_name(hg_extra_kind kind);
 
 /* An extra hash of part of the decoded image. */
@@ -81,22 +89,23 @@ typedef struct hg_hashes {
 	uint8_t md5[16], sha1[20], sha256[32]; /* with HG_HASH_DIGESTS */
 	hg_format format;
 	size_t width, height; /* the image's own size, also in fast mode */
-	size_t n_extra; /* with UNLETTERBOX / REGIONS / UNCAPTION */
+	size_t n_extra; /* with UNLETTERBOX / REGIONS / UNCAPTION / UPSCALE */
 	hg_extra_hash extra[HG_HASH_MAX_EXTRA];
 } hg_hashes;
 
 /* What an upload check hashes with by default: the improvements that win on
- * the evaluation (docs/eval.md) — dihedral variants, unletterbox, uncaption.
- * Match with hg_hashes_query_sets(). */
-#define HG_HASH_QUERY_DEFAULT (HG_HASH_DIHEDRAL | HG_HASH_UNLETTERBOX | HG_HASH_UNCAPTION)
+ * the evaluation (docs/eval.md) — dihedral variants, unletterbox, uncaption,
+ * upscale. Match with hg_hashes_query_sets(). */
+#define HG_HASH_QUERY_DEFAULT                                                    \
+	(HG_HASH_DIHEDRAL | HG_HASH_UNLETTERBOX | HG_HASH_UNCAPTION | HG_HASH_UPSCALE)
 
 /* The most query sets hg_hashes_query_sets() gives. */
-#define HG_HASH_MAX_QUERY_SETS 4
+#define HG_HASH_MAX_QUERY_SETS 5
 
 /*
  * The hash sets an upload is matched with, each 1 hash (8 with
- * HG_HASH_DIHEDRAL): the image's own, then each unletterbox / uncaption
- * extra. Sets whose PDQ quality is below `min_quality` (normally
+ * HG_HASH_DIHEDRAL): the image's own, then each unletterbox / uncaption /
+ * upscale extra. Sets whose PDQ quality is below `min_quality` (normally
  * HG_PDQ_MIN_QUALITY) are left out: flat hashes give false matches. Region
  * hashes are for banks and are left out too. Writes up to `max` pointers into
  * `hs` to sets[] and, when `names` is not NULL, "" (the image itself) or the

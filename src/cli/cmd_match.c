@@ -12,8 +12,9 @@
  * and its own radius applies unless --radius is given.
  *
  * Each image is matched through every query set hashgate computes by default
- * (HG_HASH_QUERY_DEFAULT: the image itself, and the picture inside uniform
- * bars or caption bands when there are some; docs/eval.md measures why), and
+ * (HG_HASH_QUERY_DEFAULT: the image itself; the picture inside uniform bars
+ * or caption bands when there are some; a small image with its pixels
+ * repeated; docs/eval.md measures why), and
  * an entry matched through several keeps its best distance. --plain matches
  * the image's own 8 variants only.
  *
@@ -498,8 +499,8 @@ static const char usage[] =
 	"  --radius R        match when the distance is <= R, 0..256 (default 31; a bank's\n"
 	"                    own radius with --bank)\n"
 	"  --json            one JSON object per image\n"
-	"  --plain           match the image's own 8 variants only (no unletterbox or\n"
-	"                    uncaption views; see docs/eval.md)\n"
+	"  --plain           match the image's own 8 variants only (no unletterbox,\n"
+	"                    uncaption or upscale views; see docs/eval.md)\n"
 	"exit: 0 no image matched, 1 at least one matched, 2 an error\n" HG_CLI_LIMIT_USAGE;
 
 int hg_cmd_match(int argc, char **argv)

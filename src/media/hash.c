@@ -6,6 +6,7 @@
 #include "hashgate/hash.h"
 
 #include "core/border.h"
+#include "core/upscale.h"
 
 #include <errno.h>
 #include <openssl/evp.h>
@@ -19,6 +20,8 @@ struct hg_hasher {
 	hg_decoder *dec;
 	hg_pdq_hasher *pdq;
 	hg_limits limits;
+	uint8_t *up; /* scratch for HG_HASH_UPSCALE, grown as needed */
+	size_t up_cap;
 	char errmsg[320];
 };
 
@@ -51,6 +54,7 @@ void hg_hasher_free(hg_hasher *h)
 		return;
 	hg_decoder_free(h->dec);
 	hg_pdq_hasher_free(h->pdq);
+	free(h->up);
 	free(h);
 }
 
@@ -138,6 +142,7 @@ const char *hg_extra_kind_name(hg_extra_kind kind)
 	case HG_EXTRA_REGION: return "region";
 	case HG_EXTRA_CAPTION_TRIM: return "caption-trim";
 	case HG_EXTRA_CAPTION_FILL: return "caption-fill";
+	case HG_EXTRA_UPSCALE: return "upscale";
 	}
 	return "?";
 }
@@ -184,6 +189,35 @@ static hg_status hash_uncaption(hg_hasher *h, hg_image *img, const hg_pdq_reduct
 	return hash_part(h, img, red, r, HG_EXTRA_CAPTION_FILL, "caption-fill", pdq_flags, out);
 }
 
+/* A small image with its pixels repeated k x k times (see core/upscale.h). */
+static hg_status hash_upscaled(hg_hasher *h, const hg_image *img, unsigned pdq_flags,
+			       hg_hashes *out)
+{
+	size_t k = hg_upscale_factor(img->width, img->height);
+	if (k < 2)
+		return HG_OK;
+	size_t w = img->width * k, hgt = img->height * k, px = (size_t)img->channels;
+	size_t need = w * hgt * px; /* at most (1024 * 2)^2 * 4: no overflow */
+	if (need > h->up_cap) {
+		uint8_t *b = realloc(h->up, need);
+		if (!b)
+			return HG_ERR_NOMEM;
+		h->up = b;
+		h->up_cap = need;
+	}
+	hg_upscale_replicate(img->pixels, img->width, img->height, img->stride, img->channels, k,
+			     h->up);
+	hg_image big = {h->up, w, hgt, w * px, img->channels, img->format};
+	hg_rect all = {0, 0, w, hgt};
+	hg_status st = hash_part(h, &big, NULL, all, HG_EXTRA_UPSCALE, "upscale", pdq_flags, out);
+	/* report the part in the image's own pixels */
+	if (st == HG_OK && out->n_extra && out->extra[out->n_extra - 1].kind == HG_EXTRA_UPSCALE) {
+		out->extra[out->n_extra - 1].width = img->width;
+		out->extra[out->n_extra - 1].height = img->height;
+	}
+	return st;
+}
+
 static hg_status hash_extras(hg_hasher *h, hg_image *img, unsigned flags,
 			     const hg_pdq_reduction *red, hg_hashes *out)
 {
@@ -202,6 +236,8 @@ static hg_status hash_extras(hg_hasher *h, hg_image *img, unsigned flags,
 		st = hash_part(h, img, red, r, HG_EXTRA_REGION, regions[i].name,
 			       pdq_flags & ~(unsigned)HG_PDQ_DIHEDRAL, out);
 	}
+	if ((flags & HG_HASH_UPSCALE) && !red && st == HG_OK)
+		st = hash_upscaled(h, img, pdq_flags, out);
 	if ((flags & HG_HASH_UNCAPTION) && st == HG_OK)
 		st = hash_uncaption(h, img, red, pdq_flags, out);
 	return st;
@@ -218,7 +254,7 @@ hg_status hg_hash_bytes(hg_hasher *h, const void *data, size_t len, unsigned fla
 	h->errmsg[0] = '\0';
 	if (flags & ~(unsigned)(HG_HASH_DIHEDRAL | HG_HASH_COMPAT_CLI | HG_HASH_DIGESTS |
 				HG_HASH_FAST | HG_HASH_UNLETTERBOX | HG_HASH_REGIONS |
-				HG_HASH_UNCAPTION))
+				HG_HASH_UNCAPTION | HG_HASH_UPSCALE))
 		return fail(h, HG_ERR_INVALID_ARG, "unknown hash flags");
 	if ((flags & HG_HASH_FAST) && (flags & HG_HASH_COMPAT_CLI))
 		return fail(h, HG_ERR_INVALID_ARG, "fast mode has no CLI-compatible family");
