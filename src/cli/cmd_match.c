@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "cli/options.h"
@@ -102,17 +103,21 @@ static const char *variant_name(int v)
 /* Longest display id accepted. */
 #define MAX_ID_LEN 256
 
+/* Reads a whole file (or stdin), sized up front when the size is known so
+ * a big list is read with one allocation and no copies. */
 static char *read_all(const char *path, size_t *len)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
 	if (!f)
 		return NULL;
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-	for (;;) {
-		if (cap - n < 65536) {
-			cap = cap ? cap * 2 : 1 << 20;
-			char *nb = realloc(buf, cap + 1);
+	struct stat st;
+	size_t cap = 1 << 20, n = 0;
+	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+		cap = (size_t)st.st_size + 1; /* +1: the first fread already sees EOF */
+	char *buf = malloc(cap + 1);
+	while (buf) {
+		if (n == cap) {
+			char *nb = realloc(buf, cap * 2 + 1);
 			if (!nb) {
 				free(buf);
 				buf = NULL;
@@ -120,6 +125,7 @@ static char *read_all(const char *path, size_t *len)
 				break;
 			}
 			buf = nb;
+			cap *= 2;
 		}
 		size_t got = fread(buf + n, 1, cap - n, f);
 		n += got;
@@ -161,12 +167,18 @@ static int load_text_list(const char *path, struct match_list *out)
 		fprintf(stderr, "hashgate match: cannot read list %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	hg_pdq *hashes = NULL;
-	uint64_t *ids = NULL;
-	size_t hcap = 0, icap = 0, ncap = 0, lcap = 0, names_len = 0, names_cap = 0;
+	/* one entry per line at most: size the arrays once */
+	size_t lines = 1;
+	for (const char *c = text; (c = memchr(c, '\n', (size_t)(text + len - c))) != NULL; c++)
+		lines++;
+	hg_pdq *hashes = malloc(lines * sizeof *hashes);
+	uint64_t *ids = malloc(lines * sizeof *ids);
+	out->name_at = malloc(lines * sizeof *out->name_at);
+	out->line = malloc(lines * sizeof *out->line);
+	size_t names_len = 0, names_cap = 0;
 	size_t n = 0, bad = 0, lineno = 0;
 	char *p = text, *end = text + len;
-	int oom = 0;
+	int oom = !hashes || !ids || !out->name_at || !out->line;
 	while (p < end && !oom) {
 		char *eol = memchr(p, '\n', (size_t)(end - p));
 		if (!eol)
@@ -206,13 +218,6 @@ static int load_text_list(const char *path, struct match_list *out)
 				fprintf(stderr, "hashgate match: %s:%zu: %s\n", path, lineno, why);
 			continue;
 		}
-		if (hg__grow((void **)&hashes, &hcap, n + 1, sizeof *hashes) ||
-		    hg__grow((void **)&ids, &icap, n + 1, sizeof *ids) ||
-		    hg__grow((void **)&out->name_at, &ncap, n + 1, sizeof *out->name_at) ||
-		    hg__grow((void **)&out->line, &lcap, n + 1, sizeof *out->line)) {
-			oom = 1;
-			break;
-		}
 		hashes[n] = h;
 		ids[n] = n;
 		out->line[n] = lineno;
@@ -244,7 +249,12 @@ static int load_text_list(const char *path, struct match_list *out)
 			bad == 1 ? "" : "s");
 		rc = -1;
 	} else {
-		hg_status st = hg_index_build(NULL, hashes, ids, n, &out->index);
+		/* 16-bit substrings: a one-shot command pays the build on every
+		 * run, and these tables build ~2x faster (their counting arrays
+		 * stay in cache) while a query against 1M entries still takes
+		 * about a millisecond; a long-running service uses the default. */
+		hg_index_options opt = {.bits = 16};
+		hg_status st = hg_index_build(&opt, hashes, ids, n, &out->index);
 		if (st) {
 			fprintf(stderr, "hashgate match: %s: cannot index the list: %s\n", path,
 				hg_strerror(st));
