@@ -1,0 +1,67 @@
+/*
+ * banks.h — the service's view of banks, entries and matching, per tenant.
+ * banks.c adapts the bank store and the matching index (their own APIs) to
+ * what the routes need: every call takes the caller's tenant, and a bank of
+ * another tenant is simply not found.
+ */
+#ifndef HG_SERVICE_BANKS_H
+#define HG_SERVICE_BANKS_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "hashgate/hashgate.h"
+
+typedef struct hg_banks hg_banks;
+
+struct hg_match {
+	char bank[64];
+	char action[8];     /* block | review | allow */
+	char entry_id[64];
+	char signal[8];     /* pdq | md5 | sha1 | sha256 */
+	int distance;       /* 0 for digests */
+	int variant;        /* hg_dihedral for pdq, -1 for digests */
+};
+
+struct hg_match_set {
+	struct hg_match *m;
+	size_t n, cap;
+};
+
+/* Opens the banks in the store at `url` and loads every enabled bank's
+ * entries into the index. */
+hg_status hg_banks_open(const char *url, hg_banks **out, char *err, size_t errlen);
+void hg_banks_free(hg_banks *b);
+/* Why the last call on this thread failed. */
+const char *hg_banks_errmsg(hg_banks *b);
+/* Entries in the index (all tenants). */
+size_t hg_banks_indexed(hg_banks *b);
+
+/* Every entry of `tenant`'s enabled banks matching h: PDQ within each
+ * bank's radius of any of the 8 variants (only when use_pdq), digests
+ * exactly (only when the digest is non-zero). */
+hg_status hg_banks_match(hg_banks *b, const char *tenant, const hg_hashes *h, int use_pdq,
+			 struct hg_match_set *out);
+void hg_match_set_free(struct hg_match_set *s);
+
+/* Management. JSON results are new references for the caller. `actor` is
+ * the key id recorded as the author of a change. */
+hg_status hg_banks_list(hg_banks *b, const char *tenant, json_t **out);
+hg_status hg_banks_get(hg_banks *b, const char *tenant, const char *name, json_t **out);
+hg_status hg_banks_create(hg_banks *b, const char *tenant, json_t *spec, const char *actor,
+			  json_t **out);
+hg_status hg_banks_update(hg_banks *b, const char *tenant, const char *name, json_t *patch,
+			  const char *actor, json_t **out);
+hg_status hg_banks_delete(hg_banks *b, const char *tenant, const char *name, const char *actor);
+/* `entries`: an array of {"signal_type", "value", "external_id"?}. */
+hg_status hg_banks_add(hg_banks *b, const char *tenant, const char *name, json_t *entries,
+		       const char *actor, json_t **out);
+hg_status hg_banks_remove(hg_banks *b, const char *tenant, const char *name, const char *id,
+			  const char *actor, const char *reason);
+hg_status hg_banks_entries(hg_banks *b, const char *tenant, const char *name, long after,
+			   long limit, json_t **out);
+/* A hash-list file in memory; `format` "text", "csv" or "jsonl" (NULL: guess). */
+hg_status hg_banks_import(hg_banks *b, const char *tenant, const char *name, const char *data,
+			  size_t len, const char *format, const char *actor, json_t **out);
+
+#endif
