@@ -19,11 +19,17 @@ int hg_cmd_hash(int argc, char **argv);
 int hg_cmd_vmatch(int argc, char **argv);
 int hg_cmd_bank(int argc, char **argv);
 int hg_cmd_match(int argc, char **argv);
+int hg_cmd_serve(int argc, char **argv);
+int hg_cmd_key(int argc, char **argv);
+int hg_cmd_audit(int argc, char **argv);
 
 #define HG_CLI_VERBS \
 	{"hash", hg_cmd_hash, "hash images: PDQ (+ --dihedral, --all digests)"}, \
 	{"match", hg_cmd_match, "match images against a hash list (--list FILE)"}, \
 	{"vmatch", hg_cmd_vmatch, "match videos against vPDQ hash lists"}, \
-	{"bank", hg_cmd_bank, "hash lists: create|list|show|edit|import|export|add|remove|stats|history"},
+	{"bank", hg_cmd_bank, "hash lists: create|list|show|edit|import|export|add|remove|stats|history"}, \
+	{"serve", hg_cmd_serve, "the HTTP upload gate (/v1/check, banks, reviews)"}, \
+	{"key", hg_cmd_key, "API keys for the gate: create, list, revoke"}, \
+	{"audit", hg_cmd_audit, "the audit log: verify the hash chain, show, prune"},
 
 #endif

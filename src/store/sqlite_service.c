@@ -41,7 +41,7 @@ static const char schema[] =
 	"CREATE INDEX IF NOT EXISTS hg_reviews_tenant ON hg_reviews(tenant, status, created_at);";
 
 static hg_status sq_run(hg_svc_store *base, const char *sql, const char *types,
-			const void *const *args, hg_row_fn fn, void *ctx, int *changes)
+			const void *const *args, hg_svc_row_fn fn, void *ctx, int *changes)
 {
 	struct sq *s = (struct sq *)base;
 	sqlite3_stmt *st;

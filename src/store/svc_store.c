@@ -43,7 +43,7 @@ void hg_svc_store_free(hg_svc_store *st)
 
 /* One statement under the lock. */
 static hg_status locked(hg_svc_store *st, const char *sql, const char *types,
-			const void *const *args, hg_row_fn fn, void *ctx, int *changes)
+			const void *const *args, hg_svc_row_fn fn, void *ctx, int *changes)
 {
 	pthread_mutex_lock(&st->lock);
 	hg_status rc = st->m->run(st, sql, types, args, fn, ctx, changes);
@@ -315,7 +315,7 @@ hg_status hg_svc_prune(hg_svc_store *st, int64_t audit_before, int64_t decisions
 /* ---- decisions and reviews ---------------------------------------------- */
 
 hg_status hg_svc_decision_list(hg_svc_store *st, const char *tenant, int64_t since, int limit,
-			       hg_row_fn fn, void *ctx)
+			       hg_svc_row_fn fn, void *ctx)
 {
 	int64_t lim = limit;
 	const void *a[] = {tenant, &since, &lim};
@@ -327,7 +327,7 @@ hg_status hg_svc_decision_list(hg_svc_store *st, const char *tenant, int64_t sin
 #define REVIEW_COLS "id, decision_id, status, created_at, pdq, matches, decided_by, decided_at, note"
 
 hg_status hg_svc_review_list(hg_svc_store *st, const char *tenant, const char *status,
-			     int limit, hg_row_fn fn, void *ctx)
+			     int limit, hg_svc_row_fn fn, void *ctx)
 {
 	int64_t lim = limit;
 	const void *a[] = {tenant, status, &lim};
@@ -336,7 +336,7 @@ hg_status hg_svc_review_list(hg_svc_store *st, const char *tenant, const char *s
 			  " LIMIT $3", "tti", a, fn, ctx, NULL);
 }
 
-hg_status hg_svc_review_get(hg_svc_store *st, const char *tenant, const char *id, hg_row_fn fn,
+hg_status hg_svc_review_get(hg_svc_store *st, const char *tenant, const char *id, hg_svc_row_fn fn,
 			    void *ctx)
 {
 	const void *a[] = {tenant, id};

@@ -83,7 +83,7 @@ struct hg_journal_batch {
 typedef int (*hg_audit_scan_fn)(void *ctx, const struct hg_audit_rec *rec);
 typedef int (*hg_key_scan_fn)(void *ctx, const struct hg_key_rec *rec);
 /* Rows handed to a list callback are valid only during the call. */
-typedef int (*hg_row_fn)(void *ctx, const char *const *cols, int ncols);
+typedef int (*hg_svc_row_fn)(void *ctx, const char *const *cols, int ncols);
 
 /*
  * A backend: how to run one statement and where its SQL differs. SQL given to
@@ -99,7 +99,7 @@ struct hg_svc_methods {
 	const char *lock_suffix; /* appended to the head SELECT inside it */
 	void (*close)(hg_svc_store *st);
 	hg_status (*run)(hg_svc_store *st, const char *sql, const char *types,
-			 const void *const *args, hg_row_fn fn, void *ctx, int *changes);
+			 const void *const *args, hg_svc_row_fn fn, void *ctx, int *changes);
 	hg_status (*exec)(hg_svc_store *st, const char *sql); /* no parameters */
 };
 
@@ -143,12 +143,12 @@ hg_status hg_svc_prune(hg_svc_store *st, int64_t audit_before, int64_t decisions
 /* Decisions of `tenant` since `since` (unix ms), newest first: cols = id, ts,
  * key_id, verdict, pdq, quality, md5, sha1, sha256, matches. */
 hg_status hg_svc_decision_list(hg_svc_store *st, const char *tenant, int64_t since, int limit,
-			       hg_row_fn fn, void *ctx);
+			       hg_svc_row_fn fn, void *ctx);
 /* Reviews: cols = id, decision_id, status, created_at, pdq, matches,
  * decided_by, decided_at, note. status NULL = every status. */
 hg_status hg_svc_review_list(hg_svc_store *st, const char *tenant, const char *status,
-			     int limit, hg_row_fn fn, void *ctx);
-hg_status hg_svc_review_get(hg_svc_store *st, const char *tenant, const char *id, hg_row_fn fn,
+			     int limit, hg_svc_row_fn fn, void *ctx);
+hg_status hg_svc_review_get(hg_svc_store *st, const char *tenant, const char *id, hg_svc_row_fn fn,
 			    void *ctx);
 /* Moves an open review to `status`; HG_ERR_NOT_FOUND if the tenant has no
  * such review, HG_ERR_CONFLICT if it was already decided. */
