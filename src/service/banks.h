@@ -15,7 +15,7 @@
 typedef struct hg_banks hg_banks;
 
 struct hg_match {
-	char bank[64];
+	char bank[72];
 	char action[8];     /* block | review | allow */
 	char entry_id[64];
 	char signal[8];     /* pdq | md5 | sha1 | sha256 */

@@ -24,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -307,6 +309,12 @@ static int begin(struct hg_req *r)
 				       r->method, r->path);
 		else
 			hg_reply_error(r, 404, "not_found", "no such endpoint: %s", r->path);
+		return -1;
+	}
+	if (r->route->perm && !atomic_load(&s->ready)) {
+		r->retry_after = 1;
+		hg_reply_error(r, 503, "not_ready", atomic_load(&s->draining) ? "shutting down"
+			       : "the index is still loading");
 		return -1;
 	}
 	if (r->route->perm) {
@@ -644,6 +652,26 @@ static void raise_fd_limit(long want)
 	}
 }
 
+static void *loader(void *arg)
+{
+	hg_server *s = arg;
+	char err[512];
+	double t0 = hg_mono_s();
+	hg_banks *b = NULL;
+	if (hg_banks_open(s->cfg.db, &b, err, sizeof err) != HG_OK) {
+		fprintf(stderr, "hashgate serve: %s\n", err);
+		atomic_store(&s->load_failed, 1);
+		hg_server_stop(s);
+		return NULL;
+	}
+	s->banks = b;
+	atomic_store(&s->ready, 1);
+	if (!s->cfg.quiet)
+		fprintf(stderr, "hashgate serve: index ready: %zu entries in %.2f s\n",
+			hg_banks_indexed(b), hg_mono_s() - t0);
+	return NULL;
+}
+
 hg_status hg_server_new(const struct hg_serve_config *cfg, hg_server **out, char *err,
 			size_t errlen)
 {
@@ -698,6 +726,7 @@ hg_status hg_server_new(const struct hg_serve_config *cfg, hg_server **out, char
 			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	s->daemon = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_request, s,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->http_threads,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
@@ -705,7 +734,6 @@ hg_status hg_server_new(const struct hg_serve_config *cfg, hg_server **out, char
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->max_header,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
 		MHD_OPTION_END);
@@ -720,13 +748,13 @@ hg_status hg_server_new(const struct hg_serve_config *cfg, hg_server **out, char
 	if (pthread_create(&s->reaper, NULL, reaper, s) == 0)
 		s->reaper_started = 1;
 	/* The index loads after the socket is up: /healthz answers at once and
-	 * /readyz says 503 until every bank is in memory. */
-	st = hg_banks_open(cfg->db, &s->banks, err, errlen);
-	if (st != HG_OK) {
+	 * /readyz (and every /v1 call) says 503 until every bank is in memory. */
+	if (pthread_create(&s->loader, NULL, loader, s) != 0) {
+		snprintf(err, errlen, "cannot start the index loader");
 		hg_server_free(s);
-		return st;
+		return HG_ERR_INTERNAL;
 	}
-	atomic_store(&s->ready, 1);
+	s->loader_started = 1;
 	*out = s;
 	return HG_OK;
 }
@@ -763,7 +791,13 @@ hg_status hg_server_run(hg_server *s)
 	long left = atomic_load(&s->active);
 	MHD_stop_daemon(s->daemon);
 	s->daemon = NULL;
+	if (s->loader_started) {
+		pthread_join(s->loader, NULL);
+		s->loader_started = 0;
+	}
 	hg_status st = hg_journal_flush(s->journal);
+	if (atomic_load(&s->load_failed))
+		st = HG_ERR_STORE;
 	if (left)
 		fprintf(stderr, "hashgate serve: %ld requests still running at the drain timeout\n",
 			left);
@@ -776,6 +810,8 @@ void hg_server_free(hg_server *s)
 		return;
 	if (s->daemon)
 		MHD_stop_daemon(s->daemon);
+	if (s->loader_started)
+		pthread_join(s->loader, NULL);
 	if (s->reaper_started) {
 		atomic_store(&s->reaper_stop, 1);
 		pthread_join(s->reaper, NULL);

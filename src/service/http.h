@@ -51,8 +51,9 @@ struct hg_server {
 	atomic_long connections;
 	int port;
 	int stop_pipe[2];
-	pthread_t reaper;
-	int reaper_started;
+	pthread_t reaper, loader;
+	int reaper_started, loader_started;
+	atomic_int load_failed;
 	atomic_int reaper_stop;
 	pthread_mutex_t conn_lock;
 	struct hg_conn *conns;       /* every open connection, for the reaper */

@@ -57,7 +57,7 @@ static void h_metrics(struct hg_req *r)
 		 "hashgate_journal_failures_total %ld\n"
 		 "# HELP hashgate_uptime_seconds Seconds since start.\n"
 		 "# TYPE hashgate_uptime_seconds gauge\nhashgate_uptime_seconds %.0f\n",
-		 s->banks ? hg_banks_indexed(s->banks) : 0, atomic_load(&s->ready),
+		 atomic_load(&s->ready) ? hg_banks_indexed(s->banks) : 0, atomic_load(&s->ready),
 		 atomic_load(&s->connections), atomic_load(&s->active),
 		 atomic_load(&s->inflight_bytes), hg_workers_queued(s->workers), queued, failures,
 		 hg_mono_s() - s->started);
@@ -95,15 +95,6 @@ static int nonzero(const uint8_t *b, size_t n)
 		if (b[i])
 			return 1;
 	return 0;
-}
-
-static json_t *hex_or_null(const uint8_t *b, size_t n)
-{
-	char hex[65];
-	if (!nonzero(b, n))
-		return json_null();
-	hg_hex_encode(b, n, hex);
-	return json_string(hex);
 }
 
 /* The verdict: allow-list beats block beats review; nothing matched: allow. */
@@ -588,10 +579,11 @@ static int review_row(void *ctx, const char *const *c, int n)
 	json_object_set_new(o, "decided_by", str_or_null(c[6]));
 	json_object_set_new(o, "decided_ms", c[7] ? json_integer(atoll(c[7])) : json_null());
 	json_object_set_new(o, "note", str_or_null(c[8]));
-	if (json_is_array(ctx)) {
-		json_array_append_new(ctx, o);
+	json_t *dst = ctx;
+	if (json_is_array(dst)) {
+		json_array_append_new(dst, o);
 	} else {
-		json_object_update(ctx, o);
+		json_object_update(dst, o);
 		json_decref(o);
 	}
 	return 0;
@@ -698,7 +690,7 @@ static void h_review_decide(struct hg_req *r)
 		return;
 	}
 	if (allow) {
-		char ext[80];
+		char ext[160];
 		snprintf(ext, sizeof ext, "review:%s", r->params[0]);
 		json_t *list = json_pack("[{s:s,s:s,s:s}]", "signal_type", "pdq", "value", pdq,
 					 "external_id", ext);
