@@ -84,6 +84,10 @@ for _ in $(seq 100); do
 done
 [ -n "$PORT" ] || { cat "$T/serve.log"; echo "server did not start"; exit 1; }
 B="http://127.0.0.1:$PORT"
+for _ in $(seq 100); do
+	curl -sf "$B/readyz" >/dev/null && break
+	sleep 0.1
+done
 
 # req KEY METHOD PATH [curl args...] -> $code, $body, $hdrs
 req() {

@@ -136,7 +136,13 @@ static int start_server(const char *hashgate)
 		if (f)
 			fclose(f);
 	}
-	return port ? 0 : -1;
+	/* Up is not ready: wait until the index is loaded. */
+	for (int i = 0; port && i < 200; i++) {
+		if (healthy())
+			return 0;
+		sleep_ms(50);
+	}
+	return -1;
 }
 
 static void test_slow_headers(void)
