@@ -817,6 +817,23 @@ static json_t *result_json(const hg_change_result *r)
 			 (json_int_t)r->unchanged, "version", (json_int_t)r->version);
 }
 
+/* Commits (or, after a failure, aborts) an import and brings the index up
+ * to date. Call with b->lock held. */
+static hg_status finish_import(hg_banks *b, hg_import *imp, hg_status st, const char *tenant,
+			       const char *name, hg_change_result *res)
+{
+	hg_bank sb;
+	if (imp && st == HG_OK) {
+		if ((st = hg_import_commit(imp, res)) != HG_OK)
+			store_fail(b, st);
+	} else {
+		hg_import_abort(imp);
+	}
+	if (st == HG_OK && get_locked(b, tenant, name, &sb) == HG_OK)
+		sync_now(b, &sb);
+	return st;
+}
+
 hg_status hg_banks_add(hg_banks *b, const char *tenant, const char *name, json_t *entries,
 		       const char *actor, json_t **out)
 {
@@ -839,14 +856,7 @@ hg_status hg_banks_add(hg_banks *b, const char *tenant, const char *name, json_t
 	for (size_t i = 0; st == HG_OK && i < n; i++)
 		if ((st = hg_import_add(imp, &in[i])) != HG_OK)
 			fail(b, st, "entries[%zu]: %s", i, hg_store_errmsg(b->store));
-	if (imp && st == HG_OK) {
-		if ((st = hg_import_commit(imp, &res)) != HG_OK)
-			store_fail(b, st);
-	} else {
-		hg_import_abort(imp);
-	}
-	if (st == HG_OK && get_locked(b, tenant, name, &sb) == HG_OK)
-		sync_now(b, &sb);
+	st = finish_import(b, imp, st, tenant, name, &res);
 	pthread_mutex_unlock(&b->lock);
 	free(in);
 	if (st == HG_OK)
@@ -959,14 +969,7 @@ hg_status hg_banks_import(hg_banks *b, const char *tenant, const char *name, con
 		}
 		pos += n + 1;
 	}
-	if (imp && st == HG_OK) {
-		if ((st = hg_import_commit(imp, &res)) != HG_OK)
-			store_fail(b, st);
-	} else {
-		hg_import_abort(imp);
-	}
-	if (st == HG_OK && get_locked(b, tenant, name, &sb) == HG_OK)
-		sync_now(b, &sb);
+	st = finish_import(b, imp, st, tenant, name, &res);
 	pthread_mutex_unlock(&b->lock);
 	hg_list_parser_free(lp);
 	if (st != HG_OK) {

@@ -511,7 +511,7 @@ static json_t *str_or_null(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
-static int decision_row(void *ctx, const char *const *c, int n)
+static int decision_row(void *ctx, int n, const char *const *c)
 {
 	if (n < 10)
 		return 1;
@@ -565,7 +565,7 @@ static void h_decisions(struct hg_req *r)
 	hg_reply_json(r, 200, json_pack("{s:o}", "decisions", arr));
 }
 
-static int review_row(void *ctx, const char *const *c, int n)
+static int review_row(void *ctx, int n, const char *const *c)
 {
 	if (n < 9)
 		return 1;

@@ -63,15 +63,48 @@
 	" removed " INT " NOT NULL DEFAULT 0,"                                 \
 	" PRIMARY KEY (bank_id, version));"
 
+/* 2: the service's tables (owner: src/store/svc_store.c) — API keys (only
+ * a hash of each), the hash-chained audit log and its head, decisions (hashes
+ * and verdicts, never bytes), review items. Rates are stored in
+ * thousandths of a request per second. */
+#define MIGRATION_2(ID, INT)                                                   \
+	"CREATE TABLE hg_keys(id TEXT PRIMARY KEY, hash TEXT NOT NULL,"        \
+	" tenant TEXT NOT NULL, role TEXT NOT NULL,"                           \
+	" rate_milli " INT " NOT NULL DEFAULT 0,"                              \
+	" burst_milli " INT " NOT NULL DEFAULT 0,"                             \
+	" created_at " INT " NOT NULL, revoked_at " INT " NOT NULL DEFAULT 0);"\
+	"CREATE TABLE hg_audit(seq " INT " PRIMARY KEY, ts " INT " NOT NULL,"  \
+	" actor TEXT NOT NULL, tenant TEXT NOT NULL, action TEXT NOT NULL,"    \
+	" object TEXT NOT NULL, detail TEXT NOT NULL, prev_hash TEXT NOT NULL,"\
+	" hash TEXT NOT NULL);"                                                \
+	"CREATE INDEX hg_audit_ts ON hg_audit(ts);"                            \
+	"CREATE TABLE hg_audit_head(id " INT " PRIMARY KEY CHECK (id = 1),"    \
+	" first_seq " INT " NOT NULL, anchor TEXT NOT NULL,"                   \
+	" last_seq " INT " NOT NULL, last_hash TEXT NOT NULL);"                \
+	"INSERT INTO hg_audit_head VALUES (1, 0, '', 0, '');"                  \
+	"CREATE TABLE hg_decisions(id TEXT PRIMARY KEY, ts " INT " NOT NULL,"  \
+	" tenant TEXT NOT NULL, key_id TEXT NOT NULL, verdict TEXT NOT NULL,"  \
+	" pdq TEXT, quality " INT ", md5 TEXT, sha1 TEXT, sha256 TEXT,"        \
+	" matches TEXT NOT NULL);"                                             \
+	"CREATE INDEX hg_decisions_tenant_ts ON hg_decisions(tenant, ts);"     \
+	"CREATE INDEX hg_decisions_ts ON hg_decisions(ts);"                    \
+	"CREATE TABLE hg_reviews(id TEXT PRIMARY KEY, decision_id TEXT NOT NULL,"\
+	" tenant TEXT NOT NULL, status TEXT NOT NULL,"                         \
+	" created_at " INT " NOT NULL, pdq TEXT, matches TEXT NOT NULL,"       \
+	" decided_by TEXT, decided_at " INT ", note TEXT);"                    \
+	"CREATE INDEX hg_reviews_tenant ON hg_reviews(tenant, status, created_at);"
+
 /* Expands a migration macro with a dialect's type list. */
 #define EXPAND(m, ...) m(__VA_ARGS__)
 
 const char *const hg__sqlite_migrations[] = {
 	EXPAND(MIGRATION_1, SQLITE_TYPES),
+	EXPAND(MIGRATION_2, SQLITE_TYPES),
 };
 
 const char *const hg__pg_migrations[] = {
 	EXPAND(MIGRATION_1, PG_TYPES),
+	EXPAND(MIGRATION_2, PG_TYPES),
 };
 
 _Static_assert(sizeof hg__sqlite_migrations / sizeof hg__sqlite_migrations[0] ==

@@ -3,11 +3,12 @@
  * decisions and review items. Internal to hg_app (the HTTP service and the
  * `key`/`audit` verbs use it); not part of libhashgate.
  *
- * The logic lives once, in svc_store.c; a backend (struct hg_svc_methods,
- * first member `version`, new members only appended) only runs statements:
- * SQLite in sqlite_service.c, PostgreSQL in pg_service.c. The service
- * computes the audit chain; the store appends a batch after the current head
- * in one transaction that holds the head row.
+ * The tables come from the bank store's migrations (schema.c, migration 2)
+ * and the SQL runs through its backends (store_internal.h), so SQLite and
+ * PostgreSQL share every statement here. The service computes the audit
+ * chain; the store appends a batch after the current head in one
+ * transaction that holds the head row (FOR UPDATE on PostgreSQL, where
+ * several servers may append at once).
  *
  *   hg_audit:      seq | ts | actor | tenant | action | object | detail | prev_hash | hash
  *   hg_audit_head: first_seq, anchor (prev_hash of first_seq), last_seq, last_hash
@@ -83,28 +84,12 @@ struct hg_journal_batch {
 typedef int (*hg_audit_scan_fn)(void *ctx, const struct hg_audit_rec *rec);
 typedef int (*hg_key_scan_fn)(void *ctx, const struct hg_key_rec *rec);
 /* Rows handed to a list callback are valid only during the call. */
-typedef int (*hg_svc_row_fn)(void *ctx, const char *const *cols, int ncols);
+typedef int (*hg_svc_row_fn)(void *ctx, int ncols, const char *const *cols);
 
-/*
- * A backend: how to run one statement and where its SQL differs. SQL given to
- * `run` writes parameters $1, $2, ... numbered in order of first use
- * (PostgreSQL's syntax; SQLite reads them as named parameters whose index is
- * that order). `types` says how to bind args: 't' text (NULL =
- * SQL NULL), 'i' int64_t*, 'd' double*.
- */
-struct hg_svc_methods {
-	int version; /* 1 */
-	const char *name;
-	const char *begin_sql;   /* starts a write transaction */
-	const char *lock_suffix; /* appended to the head SELECT inside it */
-	void (*close)(hg_svc_store *st);
-	hg_status (*run)(hg_svc_store *st, const char *sql, const char *types,
-			 const void *const *args, hg_svc_row_fn fn, void *ctx, int *changes);
-	hg_status (*exec)(hg_svc_store *st, const char *sql); /* no parameters */
-};
+struct hg_store;
 
 struct hg_svc_store {
-	const struct hg_svc_methods *m;
+	struct hg_store *st;  /* the bank store's connection (its migrations made the tables) */
 	pthread_mutex_t lock; /* one connection: every call holds it */
 	char errmsg[512];
 };
@@ -154,15 +139,5 @@ hg_status hg_svc_review_get(hg_svc_store *st, const char *tenant, const char *id
  * such review, HG_ERR_CONFLICT if it was already decided. */
 hg_status hg_svc_review_decide(hg_svc_store *st, const char *tenant, const char *id,
 			       const char *status, const char *by, int64_t ts, const char *note);
-/* Raw SQL (tests that tamper with the log on purpose). */
-hg_status hg_svc_exec(hg_svc_store *st, const char *sql);
-
-/* Backends. */
-hg_status hg_svc_sqlite_open(const char *path, hg_svc_store **out, char *err, size_t errlen);
-hg_status hg_svc_pg_open(const char *conninfo, hg_svc_store **out, char *err, size_t errlen);
-
-/* Sets st->errmsg; returns `status`. */
-hg_status hg_svc_fail(hg_svc_store *st, hg_status status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 #endif
