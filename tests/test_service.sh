@@ -263,7 +263,9 @@ contains "metrics index" "$body" 'hashgate_index_entries '
 # ---- SIGTERM: drains and exits 0
 kill -TERM "$PID"
 wait "$PID"
-expect "exit after SIGTERM" "$?" 0
+rc=$?
+expect "exit after SIGTERM" "$rc" 0
+[ "$rc" -eq 0 ] || cat "$T/serve.log" >&2
 PID=
 contains "stopped" "$(cat "$T/serve.log")" "stopped"
 

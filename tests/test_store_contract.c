@@ -17,6 +17,7 @@
 #include "harness.h"
 #include "hashgate/store.h"
 #include "pg_harness.h"
+#include "store/schema.h"
 
 #define PDQ_A "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
 #define PDQ_B "0000000000000000000000000000000000000000000000000000000000000001"
@@ -164,7 +165,7 @@ static void contract(const char *url, const char *tmpdir)
 	}
 	int sv = 0;
 	CHECK_INT(hg_store_schema_version(st, &sv), HG_OK);
-	CHECK_INT(sv, 1);
+	CHECK_INT(sv, HG__SCHEMA_VERSION);
 
 	/* A second handle: migrations are idempotent, and it reads while the
 	 * first writes. */

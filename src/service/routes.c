@@ -343,7 +343,9 @@ static void bank_reply(struct hg_req *r, hg_status st, int ok_status, json_t *ou
  * answer, so the trail never lags the banks. */
 static int audit_change(struct hg_req *r, const char *action, const char *object, json_t *detail)
 {
-	char *d = json_dumps(detail ? detail : json_object(), JSON_COMPACT | JSON_SORT_KEYS);
+	if (!detail)
+		detail = json_object();
+	char *d = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
 	struct hg_journal_item it = {.actor = r->who.key_id, .tenant = r->who.tenant,
 				     .action = action, .object = object, .detail = d ? d : "{}"};
 	hg_status st = hg_journal_add(r->srv->journal, &it, 1);
