@@ -252,6 +252,10 @@ contains "429 body" "$body" '"code":"rate_limited"'
 # ---- delete a bank
 req "$CURATOR" DELETE /v1/banks/b1; expect "delete bank" "$code" 200
 req "$CHECKER" GET "/v1/check?pdq=$PDQ_ORIG"; lacks "deleted bank no longer matches" "$body" '"bank":"b1"'
+req "$CURATOR" GET /v1/banks/b1; expect "deleted bank is gone" "$code" 404
+req "$CURATOR" DELETE /v1/banks/b1; expect "delete twice" "$code" 404
+json "$CURATOR" POST /v1/banks '{"name":"b1","action":"review"}'; expect "name free again" "$code" 201
+req "$CURATOR" GET /v1/banks/b1/entries; expect "new b1 is empty" "$body" '{"entries":[],"next_after":null}'
 
 # ---- metrics after traffic
 req "" GET /metrics; expect metrics "$code" 200

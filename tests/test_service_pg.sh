@@ -73,8 +73,9 @@ expect "replica 2 sees replica 1's entry" "$verdict" block
 LOADERS=()
 for p in "$P1" "$P2"; do
 	for i in $(seq 40); do
-		curl -s -o /dev/null -H "Authorization: Bearer $CHECKER" "http://127.0.0.1:$p/v1/check?pdq=$PDQ"
-	done &
+		curl -s -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $CHECKER" \
+			"http://127.0.0.1:$p/v1/check?pdq=$PDQ"
+	done > "$T/codes-$p" &
 	LOADERS+=($!)
 done
 wait "${LOADERS[@]}"
@@ -85,7 +86,9 @@ PIDS=()
 out=$("$HASHGATE" audit verify); expect "verify intact" "$?" 0
 contains "verify intact" "$out" "intact"
 n=$("$HASHGATE" audit show | grep -c $'\tcheck\t')
-checks=$((checks + 1)); [ "$n" -ge 81 ] || fail "only $n check records"
+ok=$(cat "$T"/codes-* | grep -c '^200$')
+expect "concurrent checks answered" "$ok" 80
+checks=$((checks + 1)); [ "$n" -ge 81 ] || { fail "only $n check records"; cat "$T"/serve*.log "$T"/codes-* | sort | uniq -c; }
 
 orig=$(psql -Atq "$HG_PG_URL" -c "SELECT object FROM hg_audit WHERE seq = 5")
 psql -q "$HG_PG_URL" -c "UPDATE hg_audit SET object = 'b2' WHERE seq = 5" >/dev/null

@@ -37,7 +37,7 @@ struct bank {
 	int64_t id;
 	char tenant[HG_BANK_NAME_MAX + 1], name[HG_BANK_NAME_MAX + 1];
 	hg_action action;
-	int radius, enabled, deleted;
+	int radius, enabled, deleted, seen;
 	int64_t applied; /* store version reflected in the index */
 	struct tenant *t;
 };
@@ -264,20 +264,41 @@ static hg_status bank_sync(hg_banks *b, struct bank *k)
 	return HG_OK;
 }
 
+/* A deleted bank: its removals come through the change feed (which still
+ * answers for the old id), then it stops matching for good. */
+static void bank_gone(hg_banks *b, struct bank *k)
+{
+	bank_sync(b, k);
+	pthread_rwlock_wrlock(&b->meta);
+	k->deleted = 1;
+	pthread_rwlock_unlock(&b->meta);
+}
+
 static int track_row(void *ctx, const hg_bank *sb)
 {
 	hg_banks *b = ctx;
 	struct bank *k = bank_track(b, sb);
-	if (k && sb->version > k->applied)
-		bank_sync(b, k);
+	if (k) {
+		k->seen = 1;
+		if (sb->version > k->applied)
+			bank_sync(b, k);
+	}
 	return 0;
 }
 
-/* Re-reads every bank and applies what changed. Call with b->lock held. */
+/* Re-reads every bank and applies what changed; a bank no longer listed
+ * was deleted. Call with b->lock held. */
 static hg_status refresh(hg_banks *b)
 {
+	for (size_t i = 0; i < b->nbanks; i++)
+		b->banks[i]->seen = 0;
 	hg_status st = hg_store_bank_list(b->store, NULL, track_row, b);
-	return st == HG_OK ? HG_OK : store_fail(b, st);
+	if (st != HG_OK)
+		return store_fail(b, st);
+	for (size_t i = 0; i < b->nbanks; i++)
+		if (!b->banks[i]->seen && !b->banks[i]->deleted)
+			bank_gone(b, b->banks[i]);
+	return HG_OK;
 }
 
 static void *follower(void *arg)
@@ -736,48 +757,17 @@ hg_status hg_banks_update(hg_banks *b, const char *tenant, const char *name, jso
 	return st;
 }
 
-struct id_list {
-	int64_t *ids;
-	size_t n, cap;
-};
-
-static int collect_id(void *ctx, const hg_entry *e)
-{
-	struct id_list *l = ctx;
-	if (grow((void **)&l->ids, &l->cap, l->n + 1, sizeof *l->ids))
-		return 1;
-	l->ids[l->n++] = e->id;
-	return 0;
-}
-
 hg_status hg_banks_delete(hg_banks *b, const char *tenant, const char *name, const char *actor)
 {
-	/* The store keeps banks forever (their history is evidence): "delete"
-	 * disables the bank and removes its entries, all recorded. */
-	hg_bank sb, made;
-	struct id_list l = {0};
+	hg_bank sb;
 	pthread_mutex_lock(&b->lock);
 	hg_status st = get_locked(b, tenant, name, &sb);
-	if (st == HG_OK && !sb.enabled && sb.live_entries == 0)
-		st = fail(b, HG_ERR_NOT_FOUND, "no bank named '%s'", name);
-	if (st == HG_OK && (st = hg_store_entries(b->store, tenant, name, 0, 0, collect_id, &l)))
+	if (st == HG_OK && (st = hg_store_bank_delete(b->store, tenant, name, actor)) != HG_OK)
 		store_fail(b, st);
-	if (st == HG_OK && l.n) {
-		hg_change_result res;
-		st = hg_store_remove_ids(b->store, tenant, name, l.ids, l.n, actor, "bank deleted",
-					 &res);
-		if (st != HG_OK)
-			store_fail(b, st);
-	}
-	if (st == HG_OK) {
-		sb.enabled = 0;
-		if ((st = hg_store_bank_update(b->store, &sb, actor, &made)) != HG_OK)
-			store_fail(b, st);
-		else
-			sync_now(b, &made);
-	}
+	struct bank *k = st == HG_OK ? bank_by_id(b, sb.id) : NULL;
+	if (k)
+		bank_gone(b, k);
 	pthread_mutex_unlock(&b->lock);
-	free(l.ids);
 	return st;
 }
 
@@ -887,97 +877,76 @@ hg_status hg_banks_remove(hg_banks *b, const char *tenant, const char *name, con
 	return st;
 }
 
-struct page {
-	json_t *arr;
-	long after, limit;
-	int64_t last;
-	int more;
-};
-
 static int page_row(void *ctx, const hg_entry *e)
 {
-	struct page *p = ctx;
-	if (e->id <= p->after)
-		return 0;
-	if ((long)json_array_size(p->arr) == p->limit) {
-		p->more = 1;
-		return 1;
-	}
-	json_array_append_new(p->arr, json_pack("{s:I,s:s,s:s,s:s?,s:s?,s:s?,s:I}", "id",
-						(json_int_t)e->id, "signal_type",
-						hg_signal_name(e->signal), "value", e->value,
-						"external_id", e->external_id, "source", e->source,
-						"added_by", e->added_by, "added_at",
-						(json_int_t)e->added_at));
-	p->last = e->id;
+	json_array_append_new(ctx, json_pack("{s:I,s:s,s:s,s:s?,s:s?,s:s?,s:I}", "id",
+					     (json_int_t)e->id, "signal_type",
+					     hg_signal_name(e->signal), "value", e->value,
+					     "external_id", e->external_id, "source", e->source,
+					     "added_by", e->added_by, "added_at",
+					     (json_int_t)e->added_at));
 	return 0;
 }
 
 hg_status hg_banks_entries(hg_banks *b, const char *tenant, const char *name, long after,
 			   long limit, json_t **out)
 {
-	struct page p = {json_array(), after, limit, 0, 0};
+	json_t *arr = json_array();
+	int64_t next = 0;
 	hg_bank sb;
 	pthread_mutex_lock(&b->lock);
 	hg_status st = get_locked(b, tenant, name, &sb);
-	if (st == HG_OK && (st = hg_store_entries(b->store, tenant, name, 0, 0, page_row, &p)))
+	if (st == HG_OK && (st = hg_store_entries_page(b->store, tenant, name, after, (int)limit, 0,
+						       page_row, arr, &next)) != HG_OK)
 		store_fail(b, st);
 	pthread_mutex_unlock(&b->lock);
 	if (st != HG_OK) {
-		json_decref(p.arr);
+		json_decref(arr);
 		return st;
 	}
-	*out = json_pack("{s:o,s:o}", "entries", p.arr, "next_after",
-			 p.more ? json_integer(p.last) : json_null());
+	*out = json_pack("{s:o,s:o}", "entries", arr, "next_after",
+			 next ? json_integer(next) : json_null());
 	return HG_OK;
+}
+
+struct bad_lines {
+	json_t *errors;
+};
+
+static int bad_line(void *ctx, int64_t line, const char *message)
+{
+	struct bad_lines *bl = ctx;
+	if (json_array_size(bl->errors) < 100)
+		json_array_append_new(bl->errors, json_pack("{s:I,s:s}", "line", (json_int_t)line,
+							    "message", message));
+	return 0;
 }
 
 hg_status hg_banks_import(hg_banks *b, const char *tenant, const char *name, const char *data,
 			  size_t len, const char *format, const char *actor, json_t **out)
 {
-	hg_list_format fmt = HG_LIST_TEXT;
-	if (format && hg_list_format_parse(format, &fmt) != HG_OK)
+	hg_import_opts opts = {.format = HG_LIST_TEXT, .default_signal = -1, .actor = actor,
+			       .source = "api"};
+	if (format && hg_list_format_parse(format, &opts.format) != HG_OK)
 		return fail(b, HG_ERR_PARSE, "format is text, csv or jsonl");
-	hg_list_parser *lp = NULL;
-	if (hg_list_parser_new(fmt, -1, &lp) != HG_OK)
-		return fail(b, HG_ERR_NOMEM, "out of memory");
-	json_t *errors = json_array();
+	struct bad_lines bl = {json_array()};
 	hg_change_result res = {0};
-	int64_t bad = 0, lineno = 0;
+	int64_t bad = 0;
 	hg_bank sb;
-	hg_import *imp = NULL;
 	pthread_mutex_lock(&b->lock);
 	hg_status st = get_locked(b, tenant, name, &sb);
-	if (st == HG_OK && (st = hg_import_begin(b->store, tenant, name, actor, "api", &imp)))
+	if (st == HG_OK && (st = hg_store_import_buffer(b->store, tenant, name, data, len, &opts,
+							bad_line, &bl, &bad, &res)) != HG_OK)
 		store_fail(b, st);
-	for (size_t pos = 0; st == HG_OK && pos < len;) {
-		const char *nl = memchr(data + pos, '\n', len - pos);
-		size_t n = nl ? (size_t)(nl - (data + pos)) : len - pos;
-		hg_entry_input e;
-		int has = 0;
-		lineno++;
-		hg_status ls = hg_list_parse_line(lp, data + pos, n, &e, &has);
-		if (ls == HG_OK && has && e.signal != HG_SIGNAL_VPDQ)
-			ls = hg_import_add(imp, &e);
-		if (ls == HG_ERR_PARSE || ls == HG_ERR_TOO_LARGE) {
-			bad++;
-			if (json_array_size(errors) < 100)
-				json_array_append_new(errors, json_pack("{s:I,s:s}", "line",
-					(json_int_t)lineno, "message", hg_list_parser_errmsg(lp)));
-		} else if (ls != HG_OK) {
-			st = store_fail(b, ls);
-		}
-		pos += n + 1;
-	}
-	st = finish_import(b, imp, st, tenant, name, &res);
+	if (st == HG_OK && get_locked(b, tenant, name, &sb) == HG_OK)
+		sync_now(b, &sb);
 	pthread_mutex_unlock(&b->lock);
-	hg_list_parser_free(lp);
 	if (st != HG_OK) {
-		json_decref(errors);
+		json_decref(bl.errors);
 		return st;
 	}
 	*out = result_json(&res);
 	json_object_set_new(*out, "bad_lines", json_integer(bad));
-	json_object_set_new(*out, "errors", errors);
+	json_object_set_new(*out, "errors", bl.errors);
 	return HG_OK;
 }

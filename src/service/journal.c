@@ -170,7 +170,7 @@ struct hg_journal {
 	struct item *head, *tail;
 	long queued, failures;
 	uint64_t next_ticket, committed;
-	int stop, flush_now;
+	int stop, flush_now, stop_retries;
 	hg_status last_error;
 };
 
@@ -249,21 +249,37 @@ static void *writer(void *arg)
 			pthread_cond_timedwait(&j->wake, &j->lock, &until);
 		}
 		j->flush_now = 0;
+		/* Detach the batch while holding the lock: producers append to
+		 * the tail meanwhile, which must never be the batch's last item. */
 		struct item *list = j->head, *last = list;
 		size_t n = 1;
 		while (last->next && n < BATCH_MAX) {
 			last = last->next;
 			n++;
 		}
-		pthread_mutex_unlock(&j->lock);
-		struct item *rest = last->next;
+		j->head = last->next;
+		if (!j->head)
+			j->tail = NULL;
 		last->next = NULL;
+		pthread_mutex_unlock(&j->lock);
 		hg_status rc = commit(j, list, n);
 		pthread_mutex_lock(&j->lock);
+		if (rc != HG_OK && j->stop && ++j->stop_retries > 25) {
+			/* Stopping and the store has been failing for 5 s: say
+			 * exactly what is lost rather than hang the shutdown. */
+			fprintf(stderr, "hashgate serve: journal: store unavailable at shutdown; %zu"
+				" records (tickets %llu..%llu) NOT written: %s\n", n,
+				(unsigned long long)list->ticket, (unsigned long long)last->ticket,
+				hg_svc_store_errmsg(j->st));
+			rc = HG_OK;
+		}
 		if (rc != HG_OK) {
-			/* Keep the records and retry: an audit trail with holes is
-			 * worse than a gate that slows down. */
-			last->next = rest;
+			/* Put the batch back in front and retry: an audit trail with
+			 * holes is worse than a gate that slows down. */
+			last->next = j->head;
+			j->head = list;
+			if (!j->tail)
+				j->tail = last;
 			j->failures++;
 			j->last_error = rc;
 			fprintf(stderr, "hashgate serve: journal commit failed: %s\n",
@@ -275,9 +291,6 @@ static void *writer(void *arg)
 			continue;
 		}
 		j->committed = last->ticket;
-		j->head = rest;
-		if (!rest)
-			j->tail = NULL;
 		j->queued -= (long)n;
 		pthread_cond_broadcast(&j->done);
 		pthread_cond_broadcast(&j->room);

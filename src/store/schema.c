@@ -67,7 +67,7 @@
  * a hash of each), the hash-chained audit log and its head, decisions (hashes
  * and verdicts, never bytes), review items. Rates are stored in
  * thousandths of a request per second. */
-#define MIGRATION_2(ID, INT)                                                   \
+#define MIGRATION_2(ID, INT, KEY)                                              \
 	"CREATE TABLE hg_keys(id TEXT PRIMARY KEY, hash TEXT NOT NULL,"        \
 	" tenant TEXT NOT NULL, role TEXT NOT NULL,"                           \
 	" rate_milli " INT " NOT NULL DEFAULT 0,"                              \
