@@ -31,8 +31,10 @@
 #define MIN_SIDE 5
 
 struct hg_pdq_hasher {
-	float *buf_a, *buf_b;   /* full-size planes, `stride` floats per row */
-	size_t plane_cap;       /* floats in each of buf_a, buf_b */
+	float *buf_a;           /* a full-size luma plane, when one is needed */
+	size_t plane_cap;
+	float *ring;            /* H1's rows waiting for V1, then V1's stripe */
+	size_t ring_cap;
 	float *narrow_a, *narrow_b; /* height x 64: the sampled columns */
 	size_t narrow_cap;
 	float *stripe_in, *stripe_out; /* width x STRIPE_ROWS, transposed */
@@ -86,7 +88,7 @@ void hg_pdq_hasher_free(hg_pdq_hasher *h)
 	if (!h)
 		return;
 	free(h->buf_a);
-	free(h->buf_b);
+	free(h->ring);
 	free(h->narrow_a);
 	free(h->narrow_b);
 	free(h->stripe_in);
@@ -109,18 +111,25 @@ static hg_status grow(float **p, size_t n)
 	return HG_OK;
 }
 
-static hg_status reserve(hg_pdq_hasher *h, size_t width, size_t height)
+/* Scratch for a width x height luma; buf_a only when `plane` is asked for. */
+static hg_status reserve(hg_pdq_hasher *h, size_t width, size_t height, int plane)
 {
 	size_t stride = round_up8(width);
 	if (height != 0 && stride > SIZE_MAX / sizeof(float) / height)
 		return HG_ERR_TOO_LARGE;
-	size_t plane = stride * height;
+	size_t full = stride * height;
+	size_t ring = stride * ((size_t)jarosz_window(height) + 2 * STRIPE_ROWS);
 	size_t line = round_up8(width > height ? width : height) * STRIPE_ROWS;
 	size_t narrow = height * DCT_N;
-	if (plane > h->plane_cap) {
-		if (grow(&h->buf_a, plane) || grow(&h->buf_b, plane))
+	if (plane && full > h->plane_cap) {
+		if (grow(&h->buf_a, full))
 			return HG_ERR_NOMEM;
-		h->plane_cap = plane;
+		h->plane_cap = full;
+	}
+	if (ring > h->ring_cap) {
+		if (grow(&h->ring, ring))
+			return HG_ERR_NOMEM;
+		h->ring_cap = ring;
 	}
 	if (line > h->line_cap) {
 		if (grow(&h->stripe_in, line) || grow(&h->stripe_out, line) ||
@@ -221,23 +230,29 @@ struct rows_src {
 	int channels;
 };
 
-typedef unsigned char hg_v32b_u __attribute__((vector_size(32), aligned(1), may_alias));
-typedef unsigned char hg_v8b __attribute__((vector_size(8)));
+typedef unsigned char hg_v16b __attribute__((vector_size(16)));
+typedef unsigned char hg_v16b_u __attribute__((vector_size(16), aligned(1), may_alias));
+typedef int hg_v4i __attribute__((vector_size(16)));
+typedef float hg_v4f __attribute__((vector_size(16)));
+typedef float hg_v4f_u __attribute__((vector_size(16), aligned(4), may_alias));
 
-/* 8 pixels of luma from the 32 bytes at p, channel c of pixel k at byte
- * S*k + c: the reference's (0.299f*R + 0.587f*G) + 0.114f*B per lane. */
-#define HG_LUMA8(dst, p, S)                                                                 \
-	do {                                                                                \
-		hg_v32b_u v_ = *(const hg_v32b_u *)(const void *)(p);                        \
-		hg_v8b r_ = __builtin_shufflevector(v_, v_, 0, S, 2 * S, 3 * S, 4 * S, 5 * S, \
-						    6 * S, 7 * S);                            \
-		hg_v8b g_ = __builtin_shufflevector(v_, v_, 1, S + 1, 2 * S + 1, 3 * S + 1,   \
-						    4 * S + 1, 5 * S + 1, 6 * S + 1, 7 * S + 1); \
-		hg_v8b b_ = __builtin_shufflevector(v_, v_, 2, S + 2, 2 * S + 2, 3 * S + 2,   \
-						    4 * S + 2, 5 * S + 2, 6 * S + 2, 7 * S + 2); \
-		hg_v8f_store(dst, hg_v8f_splat(0.299f) * __builtin_convertvector(r_, hg_v8f) + \
-					  hg_v8f_splat(0.587f) * __builtin_convertvector(g_, hg_v8f) + \
-					  hg_v8f_splat(0.114f) * __builtin_convertvector(b_, hg_v8f)); \
+/* Bytes o, o+S, o+2S, o+3S of the 16-byte vector v_, zero-extended to four
+ * int32 lanes by one byte shuffle against zero_, then made floats. */
+#define HG_BYTES4(v_, o, S)                                                              \
+	__builtin_convertvector((hg_v4i)__builtin_shufflevector(                         \
+					v_, zero_, o, 16, 16, 16, o + S, 16, 16, 16,     \
+					o + 2 * S, 16, 16, 16, o + 3 * S, 16, 16, 16),   \
+				hg_v4f)
+
+/* 4 pixels of luma from the 16 bytes at p (channel c of pixel k at byte
+ * S*k + c): the reference's (0.299f*R + 0.587f*G) + 0.114f*B per lane. */
+#define HG_LUMA4(dst, p, S)                                                              \
+	do {                                                                             \
+		const hg_v16b zero_ = {0};                                               \
+		hg_v16b v_ = *(const hg_v16b_u *)(const void *)(p);                      \
+		*(hg_v4f_u *)(void *)(dst) = kr * HG_BYTES4(v_, 0, S) +                  \
+					     kg * HG_BYTES4(v_, 1, S) +                  \
+					     kb * HG_BYTES4(v_, 2, S);                   \
 	} while (0)
 
 /* Luma of n pixels into dst, then zeros up to round_up8(n). */
@@ -245,15 +260,18 @@ HG_TARGET_CLONES
 static void luma_row(const uint8_t *src, float *dst, size_t n, int channels)
 {
 	size_t i = 0;
+	const hg_v4f kr = {0.299f, 0.299f, 0.299f, 0.299f};
+	const hg_v4f kg = {0.587f, 0.587f, 0.587f, 0.587f};
+	const hg_v4f kb = {0.114f, 0.114f, 0.114f, 0.114f};
 	if (channels == 1) {
 		for (; i < n; i++) /* the compiler vectorises this one itself */
 			dst[i] = (float)src[i];
 	} else if (channels == 3) {
-		for (; i + 11 <= n; i += 8) /* 3i + 32 <= 3n: 32 bytes stay in the row */
-			HG_LUMA8(dst + i, src + 3 * i, 3);
+		for (; i + 6 <= n; i += 4) /* 3i + 16 <= 3n: 16 bytes stay in the row */
+			HG_LUMA4(dst + i, src + 3 * i, 3);
 	} else {
-		for (; i + 8 <= n; i += 8)
-			HG_LUMA8(dst + i, src + 4 * i, 4);
+		for (; i + 4 <= n; i += 4)
+			HG_LUMA4(dst + i, src + 4 * i, 4);
 	}
 	if (channels != 1) {
 		const size_t step = (size_t)channels;
@@ -407,44 +425,121 @@ static void box_stripe(const float *in, float *out, size_t n, int w, const unsig
 }
 
 /*
- * A horizontal box pass over every row of `src` (height x width), 16 rows at
- * a time: transposed into a stripe, filtered along it, transposed back.
- * When `cols` is NULL the whole output row goes to `out` (round_up8(width)
- * floats per row, padding zeroed); otherwise only the DCT_N columns listed
- * in `cols` (flagged in `keep`) are computed and written, packed, to `out`
- * (DCT_N floats per row).
+ * One stripe of a horizontal pass: rows[0..STRIPE_ROWS-1] (nr of them real,
+ * the rest repeats) are transposed, filtered along the row, and transposed
+ * back. With `cols` NULL row r's output goes to out[r] (round_up8(width)
+ * floats, padding zeroed); otherwise only the DCT_N columns in `cols`
+ * (flagged in `keep`) are computed, packed into narrow + r * DCT_N.
  */
-static void box_rows(hg_pdq_hasher *h, const struct rows_src *src, float *out, size_t width,
-		     size_t height, int w, const size_t *cols, const unsigned char *keep)
+static void h_stripe(hg_pdq_hasher *h, const float *const *rows, size_t nr, size_t width,
+		     int w, float *const *out, const size_t *cols, const unsigned char *keep,
+		     float *narrow)
 {
-	const size_t stride = round_up8(width);
 	float *tin = h->stripe_in, *tout = h->stripe_out;
-	for (size_t r0 = 0; r0 < height; r0 += STRIPE_ROWS) {
-		const size_t nr = height - r0 < STRIPE_ROWS ? height - r0 : STRIPE_ROWS;
-		const float *rows[STRIPE_ROWS];
-		/* computed luma rows live in tout until the filter overwrites it;
-		 * a short last stripe repeats its first row in the unused lanes */
+	stripe_in(rows, tin, width);
+	box_stripe(tin, tout, width, w, keep);
+	if (cols) {
 		for (size_t r = 0; r < nr; r++)
-			rows[r] = src_row(src, r0 + r, width, tout + r * stride);
-		for (size_t r = nr; r < STRIPE_ROWS; r++)
-			rows[r] = rows[0];
-		stripe_in(rows, tin, width);
-		box_stripe(tin, tout, width, w, keep);
-		if (cols) {
-			for (size_t r = 0; r < nr; r++) {
-				float *dst = out + (r0 + r) * DCT_N;
-				for (size_t j = 0; j < DCT_N; j++)
-					dst[j] = tout[cols[j] * STRIPE_ROWS + r];
-			}
-		} else {
-			float *orows[STRIPE_ROWS];
-			for (size_t r = 0; r < nr; r++)
-				orows[r] = out + (r0 + r) * stride;
-			/* lines past the width are padding: zeros, not stale data */
-			memset(tout + width * STRIPE_ROWS, 0,
-			       (stride - width) * STRIPE_ROWS * sizeof(float));
-			stripe_out(tout, orows, nr, width);
+			for (size_t j = 0; j < DCT_N; j++)
+				narrow[r * DCT_N + j] = tout[cols[j] * STRIPE_ROWS + r];
+		return;
+	}
+	/* lines past the width are padding: zeros, not stale data */
+	memset(tout + width * STRIPE_ROWS, 0,
+	       (round_up8(width) - width) * STRIPE_ROWS * sizeof(float));
+	stripe_out(tout, out, nr, width);
+}
+
+/*
+ * One step of box_down's sequence on a whole row of `n` lanes (n a multiple
+ * of 8): sums += add (add != NULL), then sums -= sub (sub != NULL), then,
+ * when dst != NULL, dst = sums / count. The same operations in the same
+ * order as box_down, so the results are identical.
+ */
+HG_TARGET_CLONES
+static void v_step(float *sums, const float *add, const float *sub, float *dst, size_t n,
+		   int count)
+{
+	const hg_v8f d = hg_v8f_splat((float)count);
+	if (add && sub) {
+		for (size_t c = 0; c < n; c += 8) {
+			hg_v8f s = (hg_v8f_load(sums + c) + hg_v8f_load(add + c)) -
+				   hg_v8f_load(sub + c);
+			hg_v8f_store(sums + c, s);
+			hg_v8f_store(dst + c, s / d);
 		}
+	} else if (add) {
+		for (size_t c = 0; c < n; c += 8) {
+			hg_v8f s = hg_v8f_load(sums + c) + hg_v8f_load(add + c);
+			hg_v8f_store(sums + c, s);
+			if (dst)
+				hg_v8f_store(dst + c, s / d);
+		}
+	} else {
+		for (size_t c = 0; c < n; c += 8) {
+			hg_v8f s = hg_v8f_load(sums + c) - hg_v8f_load(sub + c);
+			hg_v8f_store(sums + c, s);
+			hg_v8f_store(dst + c, s / d);
+		}
+	}
+}
+
+/*
+ * The first vertical pass, fed as the first horizontal pass produces rows
+ * (box_down's sequence, one row step at a time): H1's rows wait in a ring of
+ * `ring_rows`, V1's rows gather in a STRIPE_ROWS buffer, and each full stripe
+ * of V1 goes straight through the second horizontal pass. Nothing of full
+ * image size is ever written.
+ */
+struct vpass {
+	size_t n, stride, ring_rows;
+	size_t ri, li, oi;      /* next row to add, to subtract, to output */
+	int w, half, count;
+	float *ring, *vout;
+};
+
+/* Runs the second horizontal pass on V1's rows first .. oi-1 (one stripe). */
+static void v_flush(hg_pdq_hasher *h, struct vpass *v, size_t width, int wh,
+		    const size_t *cols)
+{
+	const size_t first = (v->oi - 1) / STRIPE_ROWS * STRIPE_ROWS;
+	const size_t nr = v->oi - first;
+	const float *rows[STRIPE_ROWS];
+	for (size_t r = 0; r < STRIPE_ROWS; r++)
+		rows[r] = v->vout + (r < nr ? r : 0) * v->stride;
+	h_stripe(h, rows, nr, width, wh, NULL, cols, h->keep, h->narrow_a + first * DCT_N);
+}
+
+/* Advances V1 until every H1 row below `avail` has been added (and, once
+ * all are in, to the end). */
+static void v_advance(hg_pdq_hasher *h, struct vpass *v, size_t avail, size_t width, int wh,
+		      const size_t *cols)
+{
+	const size_t p1 = (size_t)v->half - 1;
+	for (;;) {
+		const float *add = NULL, *sub = NULL;
+		if (v->ri < avail) {
+			add = v->ring + (v->ri % v->ring_rows) * v->stride;
+			if (v->ri >= (size_t)v->w)
+				sub = v->ring + (v->li % v->ring_rows) * v->stride;
+			else
+				v->count++;
+		} else if (v->ri == v->n && v->oi < v->n) {
+			sub = v->ring + (v->li % v->ring_rows) * v->stride;
+			v->count--;
+		} else {
+			return;
+		}
+		float *dst = NULL;
+		if (!add || v->ri >= p1)
+			dst = v->vout + (v->oi % STRIPE_ROWS) * v->stride;
+		v_step(h->sums, add, sub, dst, v->stride, v->count);
+		if (add)
+			v->ri++;
+		if (sub)
+			v->li++;
+		if (dst && (++v->oi % STRIPE_ROWS == 0 || v->oi == v->n))
+			v_flush(h, v, width, wh, cols);
 	}
 }
 
@@ -457,7 +552,7 @@ static void decimation_grid(size_t n, size_t idx[DCT_N])
 }
 
 /* Blurs the luma rows of `src` (height x width) and decimates them into
- * out64. buf_a and buf_b are clobbered. */
+ * out64. */
 static void blur_and_decimate(hg_pdq_hasher *h, const struct rows_src *src, size_t width,
 			      size_t height, float out64[DCT_N][DCT_N])
 {
@@ -477,11 +572,28 @@ static void blur_and_decimate(hg_pdq_hasher *h, const struct rows_src *src, size
 	for (size_t j = 0; j < DCT_N; j++)
 		h->keep[cols[j]] = 1;
 
-	const struct rows_src blurred = {.plane = h->buf_a, .plane_stride = stride};
-	box_rows(h, src, h->buf_b, width, height, wh, NULL, NULL);                /* H */
-	box_down(h->buf_b, h->buf_a, height, stride, stride, wv, h->sums);       /* V */
-	box_rows(h, &blurred, h->narrow_a, width, height, wh, cols, h->keep);    /* H */
-	box_down(h->narrow_a, h->narrow_b, height, DCT_N, DCT_N, wv, h->sums);   /* V */
+	/* H1 a stripe at a time, V1 and H2 following it (struct vpass), then V2
+	 * on the 64 sampled columns */
+	struct vpass v = {.n = height, .stride = stride, .ring_rows = (size_t)wv + STRIPE_ROWS,
+			  .w = wv, .half = (wv + 2) / 2, .ring = h->ring};
+	v.vout = h->ring + v.ring_rows * stride;
+	memset(h->sums, 0, stride * sizeof(float));
+	for (size_t r0 = 0; r0 < height; r0 += STRIPE_ROWS) {
+		const size_t nr = height - r0 < STRIPE_ROWS ? height - r0 : STRIPE_ROWS;
+		const float *in[STRIPE_ROWS];
+		float *out[STRIPE_ROWS];
+		/* computed luma rows live in stripe_out until the filter
+		 * overwrites it; a short last stripe repeats its first row */
+		for (size_t r = 0; r < nr; r++) {
+			in[r] = src_row(src, r0 + r, width, h->stripe_out + r * stride);
+			out[r] = v.ring + ((r0 + r) % v.ring_rows) * stride;
+		}
+		for (size_t r = nr; r < STRIPE_ROWS; r++)
+			in[r] = in[0];
+		h_stripe(h, in, nr, width, wh, out, NULL, NULL, NULL);
+		v_advance(h, &v, r0 + nr, width, wh, cols);
+	}
+	box_down(h->narrow_a, h->narrow_b, height, DCT_N, DCT_N, wv, h->sums);
 	for (size_t i = 0; i < DCT_N; i++)
 		memcpy(out64[i], h->narrow_b + rows[i] * DCT_N, DCT_N * sizeof(float));
 }
@@ -632,7 +744,7 @@ static hg_status load_pixels(hg_pdq_hasher *h, const uint8_t *pixels, size_t wid
 			   (width > CLI_RESIZE || height > CLI_RESIZE);
 	if (resize)
 		w = hgt = CLI_RESIZE;
-	hg_status st = reserve(h, w, hgt);
+	hg_status st = reserve(h, w, hgt, resize);
 	if (st)
 		return st;
 
@@ -711,7 +823,7 @@ hg_status hg_pdq_hash_luma(hg_pdq_hasher *h, const float *luma, size_t width,
 		return HG_ERR_INVALID_ARG;
 	if (width < MIN_SIDE || height < MIN_SIDE)
 		return HG_ERR_TOO_SMALL;
-	hg_status st = reserve(h, width, height);
+	hg_status st = reserve(h, width, height, 1);
 	if (st)
 		return st;
 	const size_t fstride = round_up8(width);
