@@ -188,6 +188,8 @@ static inline __attribute__((always_inline)) void
 verify_body(const hg_pdq *hashes, const uint8_t *tomb, const struct hg_cand *c, size_t n,
 	    const hg_pdq *q, int radius, unsigned ahead, int l2, struct hg_hits *hits)
 {
+	for (size_t i = 0; i < ahead && i < n; i++)
+		__builtin_prefetch(&hashes[c[i].slot], 0, 2);
 	for (size_t i = 0; i < n; i++) {
 		if (ahead && i + ahead < n) {
 			if (l2)

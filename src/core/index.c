@@ -1039,6 +1039,8 @@ static int query_tables(const struct hg_base *b, const hg_pdq *q, int nq, int ra
 	size_t nr = 0, total = 0;
 	const size_t D = pf >= 2 ? (size_t)pf : 0;
 	const int l2 = atomic_load_explicit(&hg__index_prefetch_l2, memory_order_relaxed);
+	for (size_t i = 0; i < D && i < nprobes; i++) /* the pipeline's first D */
+		prefetch_bucket(b, pr[i].table, pr[i].key, l2);
 	for (size_t i = 0; i < nprobes; i++) {
 		if (D && i + D < nprobes)
 			prefetch_bucket(b, pr[i + D].table, pr[i + D].key, l2);
@@ -1063,6 +1065,8 @@ static int query_tables(const struct hg_base *b, const hg_pdq *q, int nq, int ra
 	}
 	r->cands = c;
 	size_t nc = 0;
+	for (size_t i = 0; i < D && i < nr; i++)
+		PREFETCH_AHEAD(&b->slots[rg[i].table][rg[i].lo]);
 	for (size_t i = 0; i < nr; i++) {
 		if (D && i + D < nr)
 			PREFETCH_AHEAD(&b->slots[rg[i + D].table][rg[i + D].lo]);
