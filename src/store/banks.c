@@ -96,9 +96,9 @@ static hg_status bump_version(hg_store *st, int64_t bank_id, int64_t *version)
 	hg_sqlparam p[1] = {HG_PINT(bank_id)};
 	int found;
 	hg_status s = hg__store_int(st, "UPDATE banks SET version = version + 1 WHERE id = $1"
-				    " RETURNING version", p, 1, version, &found);
-	if (s == HG_OK && !found)
-		s = hg__store_fail(st, HG_ERR_NOT_FOUND, "bank %lld vanished", (long long)bank_id);
+				    " AND deleted_at = 0 RETURNING version", p, 1, version, &found);
+	if (s == HG_OK && !found) /* deleted by another writer since we looked */
+		s = hg__store_fail(st, HG_ERR_NOT_FOUND, "the bank was deleted meanwhile");
 	return s;
 }
 
