@@ -552,7 +552,7 @@ static const struct bank *live_bank(hg_banks *b, uint64_t id)
 }
 
 hg_status hg_banks_match(hg_banks *b, const char *tenant, const hg_hashes *h, int use_pdq,
-			 struct hg_match_set *out)
+			 int nvariants, struct hg_match_set *out)
 {
 	memset(out, 0, sizeof *out);
 	hg_status st = HG_OK;
@@ -569,7 +569,7 @@ hg_status hg_banks_match(hg_banks *b, const char *tenant, const hg_hashes *h, in
 	}
 	if (t && use_pdq && radius >= 0) {
 		hg_index_results *res = thread_results(b);
-		st = res ? hg_index_query(t->pdq, h->pdq.hash, HG_DIH_COUNT, radius, 0, res)
+		st = res ? hg_index_query(t->pdq, h->pdq.hash, nvariants, radius, 0, res)
 			 : HG_ERR_NOMEM;
 		size_t n = st == HG_OK ? hg_index_results_count(res) : 0;
 		const hg_index_match *m = n ? hg_index_results_matches(res) : NULL;

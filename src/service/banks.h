@@ -38,10 +38,11 @@ const char *hg_banks_errmsg(hg_banks *b);
 size_t hg_banks_indexed(hg_banks *b);
 
 /* Every entry of `tenant`'s enabled banks matching h: PDQ within each
- * bank's radius of any of the 8 variants (only when use_pdq), digests
+ * bank's radius of any of h->pdq.hash[0..nvariants) (only when use_pdq;
+ * nvariants 1..8: 8 for an upload, 1 for a client's single hash), digests
  * exactly (only when the digest is non-zero). */
 hg_status hg_banks_match(hg_banks *b, const char *tenant, const hg_hashes *h, int use_pdq,
-			 struct hg_match_set *out);
+			 int nvariants, struct hg_match_set *out);
 void hg_match_set_free(struct hg_match_set *s);
 
 /* Management. JSON results are new references for the caller. `actor` is

@@ -115,12 +115,12 @@ static const char *verdict_of(const struct hg_match_set *ms)
  * decide, record (decision + audit, and a review item for a review
  * verdict), reply. `have_pdq` says whether h->pdq holds a hash.
  */
-static void decide(struct hg_req *r, const hg_hashes *h, int have_pdq, int dihedral_known)
+static void decide(struct hg_req *r, const hg_hashes *h, int have_pdq, int nvariants)
 {
 	hg_server *s = r->srv;
 	int use_pdq = have_pdq && h->pdq.quality >= HG_PDQ_MIN_QUALITY;
 	struct hg_match_set ms = {0};
-	hg_status st = hg_banks_match(s->banks, r->who.tenant, h, use_pdq, &ms);
+	hg_status st = hg_banks_match(s->banks, r->who.tenant, h, use_pdq, nvariants, &ms);
 	if (st != HG_OK) {
 		hg_match_set_free(&ms);
 		hg_reply_status(r, st, hg_banks_errmsg(s->banks));
@@ -208,7 +208,7 @@ static void decide(struct hg_req *r, const hg_hashes *h, int have_pdq, int dihed
 			 h->pdq.quality, HG_PDQ_MIN_QUALITY);
 		json_object_set_new(out, "note", json_string(note));
 	}
-	if (!dihedral_known && use_pdq)
+	if (nvariants < HG_DIH_COUNT && use_pdq)
 		json_object_set_new(out, "dihedral", json_false());
 	hg_reply_json(r, 200, out);
 }
@@ -244,7 +244,7 @@ static void check_upload_work(void *arg, hg_hasher *hasher)
 				hg_reply_error(r, 400, "undecodable", "cannot hash the upload (%s): %s",
 					       hg_status_token(w->st), why);
 		} else {
-			decide(r, &w->h, 1, 1);
+			decide(r, &w->h, 1, HG_DIH_COUNT);
 		}
 	}
 	hg_req_resume(r);
@@ -305,9 +305,6 @@ static void h_check_hashes(struct hg_req *r)
 	 * may send them; otherwise only the hash as given is matched. */
 	int nvar = 1;
 	const char *dih = hg_req_arg(r, "dihedral");
-	if (pdq)
-		for (int i = 1; i < HG_DIH_COUNT; i++)
-			h.pdq.hash[i] = h.pdq.hash[0];
 	if (pdq && dih) {
 		const char *p = dih;
 		for (nvar = 0; nvar < HG_DIH_COUNT && *p; nvar++) {
@@ -320,10 +317,10 @@ static void h_check_hashes(struct hg_req *r)
 			}
 			p += n + (comma ? 1 : 0);
 		}
-		for (int i = nvar; i < HG_DIH_COUNT; i++)
-			h.pdq.hash[i] = h.pdq.hash[0];
+		if (nvar == 0)
+			nvar = 1;
 	}
-	decide(r, &h, pdq != NULL, nvar == HG_DIH_COUNT);
+	decide(r, &h, pdq != NULL, nvar);
 }
 
 /* ---- banks and entries -------------------------------------------------------- */
