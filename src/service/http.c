@@ -213,7 +213,8 @@ static int append(struct hg_req *r, const char *data, size_t n)
 		return 0;
 	}
 	if (r->len + n > r->cap) {
-		size_t cap = r->cap ? r->cap : 16384;
+		/* With a Content-Length, one exact allocation (and reservation). */
+		size_t cap = r->cap ? r->cap : r->declared > 0 ? (size_t)r->declared : 16384;
 		while (cap < r->len + n)
 			cap *= 2;
 		if (cap > max)
