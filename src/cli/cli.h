@@ -16,6 +16,7 @@ struct hg_cli_verb {
 };
 
 int hg_cmd_hash(int argc, char **argv);
+int hg_cmd_scan(int argc, char **argv);
 int hg_cmd_vmatch(int argc, char **argv);
 int hg_cmd_bank(int argc, char **argv);
 int hg_cmd_match(int argc, char **argv);
@@ -26,6 +27,7 @@ int hg_cmd_audit(int argc, char **argv);
 #define HG_CLI_VERBS \
 	{"hash", hg_cmd_hash, "hash images: PDQ (+ --dihedral, --all digests)"}, \
 	{"match", hg_cmd_match, "match images against a hash list (--list FILE) or a bank (--bank NAME)"}, \
+	{"scan", hg_cmd_scan, "check stored files against the banks (resumable, -j N)"}, \
 	{"vmatch", hg_cmd_vmatch, "match videos against vPDQ hash lists"}, \
 	{"bank", hg_cmd_bank, "hash lists: create|list|show|edit|import|export|add|remove|stats|history"}, \
 	{"serve", hg_cmd_serve, "the HTTP upload gate (/v1/check, banks, reviews)"}, \

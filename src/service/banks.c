@@ -537,6 +537,37 @@ static int add_match(struct hg_match_set *s, const struct bank *k, uint64_t id,
 	return 0;
 }
 
+/* If entry `id` is already among out->m[first..], keeps the better of the
+ * two distances and returns 1; returns 0 when it is new. */
+static int keep_best(struct hg_match_set *s, size_t first, uint64_t id, int distance,
+		     int variant)
+{
+	char want[64];
+	snprintf(want, sizeof want, "%llu", (unsigned long long)(id & ENTRY_MASK));
+	for (size_t i = first; i < s->n; i++) {
+		if (strcmp(s->m[i].entry_id, want) != 0 || strcmp(s->m[i].signal, "pdq") != 0)
+			continue;
+		if (distance < s->m[i].distance) {
+			s->m[i].distance = distance;
+			s->m[i].variant = variant;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+const char *hg_match_verdict(const struct hg_match_set *ms)
+{
+	int block = 0, review = 0;
+	for (size_t i = 0; i < ms->n; i++) {
+		if (!strcmp(ms->m[i].action, "allow"))
+			return "allow";
+		block |= !strcmp(ms->m[i].action, "block");
+		review |= !strcmp(ms->m[i].action, "review");
+	}
+	return block ? "block" : review ? "review" : "allow";
+}
+
 void hg_match_set_free(struct hg_match_set *s)
 {
 	free(s->m);
@@ -568,16 +599,28 @@ hg_status hg_banks_match(hg_banks *b, const char *tenant, const hg_hashes *h, in
 			radius = k->radius;
 	}
 	if (t && use_pdq && radius >= 0) {
+		/* every query set of the upload (the image, and the picture inside
+		 * bars or captions, or upscaled: HG_HASH_QUERY_DEFAULT); an entry hit
+		 * through several sets keeps its best distance */
+		const hg_pdq_result *sets[HG_HASH_MAX_QUERY_SETS];
+		size_t nsets = hg_hashes_query_sets(h, HG_PDQ_MIN_QUALITY, sets, NULL,
+						    HG_HASH_MAX_QUERY_SETS);
 		hg_index_results *res = thread_results(b);
-		st = res ? hg_index_query(t->pdq, h->pdq.hash, nvariants, radius, 0, res)
-			 : HG_ERR_NOMEM;
-		size_t n = st == HG_OK ? hg_index_results_count(res) : 0;
-		const hg_index_match *m = n ? hg_index_results_matches(res) : NULL;
-		for (size_t i = 0; i < n && st == HG_OK; i++) {
-			const struct bank *k = live_bank(b, m[i].id);
-			if (k && m[i].distance <= k->radius &&
-			    add_match(out, k, m[i].id, "pdq", m[i].distance, m[i].variant))
-				st = HG_ERR_NOMEM;
+		size_t first = out->n;
+		for (size_t q = 0; q < nsets && st == HG_OK; q++) {
+			st = res ? hg_index_query(t->pdq, sets[q]->hash, nvariants, radius, 0, res)
+				 : HG_ERR_NOMEM;
+			size_t n = st == HG_OK ? hg_index_results_count(res) : 0;
+			const hg_index_match *m = n ? hg_index_results_matches(res) : NULL;
+			for (size_t i = 0; i < n && st == HG_OK; i++) {
+				const struct bank *k = live_bank(b, m[i].id);
+				if (!k || m[i].distance > k->radius)
+					continue;
+				if (keep_best(out, first, m[i].id, m[i].distance, m[i].variant))
+					continue;
+				if (add_match(out, k, m[i].id, "pdq", m[i].distance, m[i].variant))
+					st = HG_ERR_NOMEM;
+			}
 		}
 	}
 	static const struct {

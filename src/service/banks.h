@@ -38,12 +38,18 @@ const char *hg_banks_errmsg(hg_banks *b);
 size_t hg_banks_indexed(hg_banks *b);
 
 /* Every entry of `tenant`'s enabled banks matching h: PDQ within each
- * bank's radius of any of h->pdq.hash[0..nvariants) (only when use_pdq;
- * nvariants 1..8: 8 for an upload, 1 for a client's single hash), digests
- * exactly (only when the digest is non-zero). */
+ * bank's radius of any of hash[0..nvariants) of any of h's query sets
+ * (hg_hashes_query_sets: the image, and its unletterboxed / uncaptioned /
+ * upscaled views when hashed with HG_HASH_QUERY_DEFAULT; only when use_pdq;
+ * nvariants 1..8: 8 for an upload, 1 for a client's single hash; an entry
+ * appears once, with its best distance), digests exactly (only
+ * when the digest is non-zero). */
 hg_status hg_banks_match(hg_banks *b, const char *tenant, const hg_hashes *h, int use_pdq,
 			 int nvariants, struct hg_match_set *out);
 void hg_match_set_free(struct hg_match_set *s);
+/* The verdict of a match set: allow-list beats block beats review; nothing
+ * matched: "allow". A static string. */
+const char *hg_match_verdict(const struct hg_match_set *ms);
 
 /* Management. JSON results are new references for the caller. `actor` is
  * the key id recorded as the author of a change. */

@@ -97,19 +97,6 @@ static int nonzero(const uint8_t *b, size_t n)
 	return 0;
 }
 
-/* The verdict: allow-list beats block beats review; nothing matched: allow. */
-static const char *verdict_of(const struct hg_match_set *ms)
-{
-	int block = 0, review = 0;
-	for (size_t i = 0; i < ms->n; i++) {
-		if (!strcmp(ms->m[i].action, "allow"))
-			return "allow";
-		block |= !strcmp(ms->m[i].action, "block");
-		review |= !strcmp(ms->m[i].action, "review");
-	}
-	return block ? "block" : review ? "review" : "allow";
-}
-
 /*
  * Everything after hashing, shared by uploads and hash-only checks: match,
  * decide, record (decision + audit, and a review item for a review
@@ -126,7 +113,7 @@ static void decide(struct hg_req *r, const hg_hashes *h, int have_pdq, int nvari
 		hg_reply_status(r, st, hg_banks_errmsg(s->banks));
 		return;
 	}
-	const char *verdict = verdict_of(&ms);
+	const char *verdict = hg_match_verdict(&ms);
 	json_t *matches = json_array();
 	for (size_t i = 0; i < ms.n; i++) {
 		const struct hg_match *m = &ms.m[i];
@@ -232,8 +219,8 @@ static void check_upload_work(void *arg, hg_hasher *hasher)
 	if (!hasher) {
 		hg_reply_error(r, 503, "busy", "the hashing worker could not start");
 	} else {
-		w->st = hg_hash_bytes(hasher, r->body, r->len, HG_HASH_DIHEDRAL | HG_HASH_DIGESTS,
-				      &w->h);
+		w->st = hg_hash_bytes(hasher, r->body, r->len,
+				      HG_HASH_QUERY_DEFAULT | HG_HASH_DIGESTS, &w->h);
 		if (w->st != HG_OK) {
 			const char *why = hg_hasher_errmsg(hasher);
 			if (w->st == HG_ERR_TOO_LARGE)
