@@ -4,8 +4,9 @@
 #   1. hash-only checks (GET /v1/check?pdq=...) against a bank of N random
 #      PDQ hashes (default 1,000,000): requests/s, p50, p99
 #   2. image checks (POST /v1/check, a ~1 MP JPEG made from a mate-backgrounds
-#      photo): requests/s, p50, p99 — next to `hashgate hash -j 2` on the same
-#      file in the same run, and the ratio (what the HTTP layer costs)
+#      photo): requests/s, p50, p99 — next to `hashgate hash -j 2 --dihedral
+#      --all` (the gate's work: 8 variants + digests) on the same file in the
+#      same run, and the ratio (what the HTTP layer costs)
 #   3. RSS of the server sampled over a 60 s hash-only run (flat = no leak)
 #
 # Usage: bench/bench_service.sh [BUILD_DIR]   (env: ENTRIES, SECONDS_PER_RUN,
@@ -80,14 +81,14 @@ echo "   hash-only: $rps req/s, p50 $p50, p99 $p99 ($(grep -c . "$T/list.txt") e
 non2xx=$(sed -n 's/.*Non-2xx or 3xx responses: *\([0-9]*\).*/\1/p' "$T/wrk1.txt")
 [ -z "$non2xx" ] || echo "   WARNING: $non2xx non-2xx responses"
 
-echo "== image checks: POST /v1/check with a ~1 MP JPEG, vs hashgate hash -j 2 on the same file"
+echo "== image checks: POST /v1/check with a ~1 MP JPEG, vs hashgate hash -j 2 --dihedral --all on the same file"
 convert /usr/share/backgrounds/mate/nature/Aqua.jpg -resize 1224x816! -quality 90 "$T/1mp.jpg"
 size=$(stat -c %s "$T/1mp.jpg")
 n=200
 files=()
 for _ in $(seq $n); do files+=("$T/1mp.jpg"); done
 t0=$(date +%s.%N)
-"$hg" hash -j 2 "${files[@]}" >/dev/null
+"$hg" hash -j 2 --dihedral --all "${files[@]}" >/dev/null
 t1=$(date +%s.%N)
 cli=$(calc "$n / ($t1 - $t0)")
 cat > "$T/post.lua" <<EOF
@@ -100,7 +101,7 @@ wrk.headers["Authorization"] = "Bearer $key"
 EOF
 wrk -t"$threads" -c8 -d"${secs}s" --latency -s "$T/post.lua" "$url/v1/check" > "$T/wrk2.txt"
 read -r irps ip50 ip99 < <(summarise "$T/wrk2.txt")
-printf '   1224x816 JPEG (%d bytes): CLI hash -j 2: %.1f images/s; gate: %s req/s, p50 %s, p99 %s\n' \
+printf '   1224x816 JPEG (%d bytes): CLI hash -j 2 --dihedral --all: %.1f images/s; gate: %s req/s, p50 %s, p99 %s\n' \
 	"$size" "$cli" "$irps" "$ip50" "$ip99"
 printf '   gate / CLI = %.2f\n' "$(calc "$irps / $cli")"
 

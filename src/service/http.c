@@ -35,9 +35,14 @@
 struct hg_conn {
 	struct hg_conn *prev, *next;
 	int fd;
-	double since;   /* start of the current request (or of idleness) */
-	int working;    /* suspended while a worker hashes: not the client's time */
+	atomic_long since_ms; /* monotonic ms: start of the client's current turn */
+	atomic_int working;   /* our turn (handler or hashing): not the client's time */
 };
+
+static long mono_ms(void)
+{
+	return (long)(hg_mono_s() * 1000);
+}
 
 /* ---- replies ---------------------------------------------------------- */
 
@@ -459,8 +464,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (!r->work_done)
 			return MHD_YES;
 		r->suspended = 0;
-		if (r->ci)
+		if (r->ci) {
+			atomic_store(&r->ci->since_ms, mono_ms()); /* the reply gets a full timeout */
 			r->ci->working = 0;
+		}
 		return send_reply(r);
 	}
 	/* The whole request is in. */
@@ -477,9 +484,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		hg_reply_error(r, 400, "bad_multipart", "no non-empty field named \"file\"");
 		return send_reply(r);
 	}
+	/* Our own time (a large import, say) is not the client's: the reaper
+	 * leaves the connection alone while a handler runs. */
+	if (r->ci)
+		r->ci->working = 1;
 	r->route->fn(r);
 	if (r->suspended)
 		return MHD_YES;
+	if (r->ci) {
+		atomic_store(&r->ci->since_ms, mono_ms());
+		r->ci->working = 0;
+	}
 	return send_reply(r);
 }
 
@@ -499,7 +514,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
 			r->who.key_id[0] ? r->who.key_id : "-",
 			why == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
 	if (r->ci) {
-		r->ci->since = hg_mono_s();
+		atomic_store(&r->ci->since_ms, mono_ms());
 		r->ci->working = 0;
 	}
 	if (r->pp)
@@ -527,7 +542,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 		if (!c)
 			return;
 		c->fd = ci ? ci->connect_fd : -1;
-		c->since = hg_mono_s();
+		atomic_store(&c->since_ms, mono_ms());
 		pthread_mutex_lock(&s->conn_lock);
 		c->next = s->conns;
 		if (s->conns)
@@ -571,12 +586,13 @@ static void *reaper(void *arg)
 	while (!atomic_load(&s->reaper_stop)) {
 		struct timespec tick = {0, 250000000L};
 		nanosleep(&tick, NULL);
-		double now = hg_mono_s(), limit = (double)s->cfg.request_timeout;
+		long now = mono_ms(), limit = s->cfg.request_timeout * 1000L;
 		pthread_mutex_lock(&s->conn_lock);
 		for (struct hg_conn *c = s->conns; c; c = c->next) {
 			/* Shutting the socket down (not closing it) makes MHD see
 			 * the end of the stream and close the connection itself. */
-			if (!c->working && c->fd >= 0 && now - c->since > limit)
+			if (!atomic_load(&c->working) && c->fd >= 0 &&
+			    now - atomic_load(&c->since_ms) > limit)
 				shutdown(c->fd, SHUT_RDWR);
 		}
 		pthread_mutex_unlock(&s->conn_lock);
