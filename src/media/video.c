@@ -672,6 +672,8 @@ static void skip_rank_dropped(struct run *r, int64_t limit, int all)
 		r->out->frames_skipped++;
 		i++;
 	}
+	if (i == 0)
+		return;
 	memmove(k->pts, k->pts + i, (k->n - i) * sizeof *k->pts);
 	memmove(k->may, k->may + i, k->n - i);
 	k->n -= i;
