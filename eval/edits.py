@@ -122,7 +122,7 @@ def make(job):
     tmp = dst + ".tmp." + os.path.splitext(dst)[1][1:]
     # zlib level 1: the pixels are what matter, and it is 5x faster
     fast = ["-define", "png:compression-level=1"] if dst.endswith(".png") else []
-    subprocess.run(["convert", src] + args + fast + [tmp], check=True,
+    subprocess.run(["convert", src, "+repage"] + args + fast + [tmp], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.replace(tmp, dst)
 

@@ -73,7 +73,7 @@ find "$photos" -maxdepth 1 -type f \( -iname '*.jpg' -o -iname '*.jpeg' -o -inam
 		stem=$(basename "$f" | sed 's/\.[^.]*$//; s/[^A-Za-z0-9_-]/_/g')
 		printf '%s\0%s\0' "$f" "$work/orig/$stem.png"
 	done | xargs -0 -n 2 -P "$jobs" sh -c \
-	'convert "$1[0]" -alpha off -colorspace sRGB -depth 8 -resize '"${max_side}x${max_side}"'\> \
+	'convert "$1[0]" +repage -alpha off -colorspace sRGB -depth 8 -resize '"${max_side}x${max_side}"'\> \
 	-define png:compression-level=1 "$2"' sh
 
 # 2. drop near-identical photos
@@ -108,7 +108,7 @@ end=$(date +%s.%N)
 		fb=$work/fallback/$(basename "$(dirname "$f")")_$(basename "$f").png
 		mkdir -p "$work/fallback"
 		convert "$f[0]" -alpha off "$fb"
-		"$hashgate" hash "${hash_flags[@]}" "$fb" |
+		{ "$hashgate" hash "${hash_flags[@]}" "$fb" 2>>"$out/fallback.log" || true; } |
 			python3 -c 'import json,sys
 for l in sys.stdin:
     r = json.loads(l); r["file"] = sys.argv[1]; print(json.dumps(r))' "$f" >>"$work/hashes.jsonl"

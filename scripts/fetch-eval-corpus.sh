@@ -54,7 +54,7 @@ echo "$LIST" | while IFS='|' read -r pkg licence paths; do
 				base=$(echo "$src" | sed 's|.*/wallpapers/\([^/]*\)/.*|\1|') ;;
 			esac
 			name=$(printf '%03d_%s_%s.png' "$n" "$pkg" "$base")
-			convert "$src[0]" -alpha off -colorspace sRGB -depth 8 \
+			convert "$src[0]" +repage -alpha off -colorspace sRGB -depth 8 \
 				-resize "${MAX_SIDE}x${MAX_SIDE}>" "$OUT/photos/$name"
 			printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$pkg" "$version" \
 				"${src#"$OUT/x/$pkg/"}" "$licence" >>"$manifest"
