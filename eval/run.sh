@@ -139,15 +139,21 @@ for line in open(sys.argv[1]):
     if r["quality"] >= 50:
         print(r["pdq"] + "," + os.path.splitext(os.path.basename(r["file"]))[0])' \
 	"$work/orig.jsonl" >"$work/list.txt"
+# (one output file per batch: parallel writers to one pipe would mix lines)
+rm -rf "$work/match" && mkdir -p "$work/match"
 cut -d, -f1 "$work/edits.csv" | while read -r e; do
 	find "$work/edits/$e" -type f -print0; done |
-	xargs -0 -n 64 -P "$jobs" "$hashgate" match --json --list "$work/list.txt" \
-	>"$work/match.jsonl" 2>>"$work/hash-errors.log" || true
+	xargs -0 -n 64 -P "$jobs" sh -c 'h=$0 l=$1 d=$2; shift 2
+		"$h" match --json --list "$l" "$@" >"$(mktemp "$d/match.XXXXXX")"' \
+		"$hashgate" "$work/list.txt" "$work/match" \
+	2>>"$work/hash-errors.log" || true
+cat "$work/match/"* >"$work/match.jsonl"
 python3 "$here/check_match.py" "$work/match.jsonl" "$out" "$work/list.txt" >>"$out/report.md" ||
 	echo "run.sh: hashgate match disagrees with analyze.py (see report.md)" >&2
 
 # 7. cost of the extra hashes: hashing time of the originals and of two
-# edits that have bars, with each flag set (-j 1, best of 2 runs)
+# edits that have bars, with each flag set (-j 1, best of 2 runs); not in
+# --quick mode
 timeit() { # timeit FLAGS... -- FILES...
 	local flags=() best=""
 	while [ "$1" != "--" ]; do flags+=("$1"); shift; done
@@ -162,7 +168,7 @@ timeit() { # timeit FLAGS... -- FILES...
 	done
 	awk -v t="$best" -v n="$#" 'BEGIN{printf "%.2f ms", 1000 * t / n}'
 }
-{
+[ "$quick" = 1 ] || {
 	echo
 	echo "## Cost of the extra hashes (hashing time per image, one thread)"
 	echo
