@@ -62,6 +62,18 @@ grep -v ',orig.mp4$' bank.vpdq > others.vpdq
 "$HASHGATE" vmatch -r 0.2 --list others.vpdq logo.mp4 small.mp4 letterbox.mp4
 [ $? -eq 0 ] || fail "edits matched an unrelated bank"
 
+# A stored bank: vpdq entries (frames with quality >= 50) imported as a list.
+for f in orig.mp4 ladybird.mp4; do
+	echo "vpdq:$("$HASHGATE" hash -r 0.2 $f | awk -F, '$2 >= 50 {print $3}' | tr '\n' ' '),$f"
+done > vlist.txt
+"$HASHGATE" bank create --db bank.db videos >/dev/null &&
+	"$HASHGATE" bank import --db bank.db --strict videos vlist.txt >/dev/null || fail "bank import"
+out=$("$HASHGATE" vmatch --db bank.db --bank videos -r 0.2 letterbox.mp4 small.mp4 pattern.mp4)
+[ $? -eq 1 ] && [ "$(echo "$out" | cut -d, -f1,2 | tr '\n' ' ')" = \
+	"letterbox.mp4,orig.mp4 small.mp4,orig.mp4 " ] || fail "vmatch --bank: $out"
+"$HASHGATE" vmatch --db bank.db --bank missing orig.mp4 2>/dev/null
+[ $? -eq 2 ] || fail "vmatch --bank of a missing bank should fail"
+
 # Every frame is counted as ffprobe counts it, in every container.
 for f in orig.mp4 vp9.webm mpeg4.avi ts.ts anim.gif; do
 	want=$(ffprobe -v error -select_streams v:0 -count_frames \

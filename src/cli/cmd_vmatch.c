@@ -20,15 +20,20 @@
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "cli/video_opts.h"
+#include "hashgate/bank.h"
 #include "hashgate/hashgate.h"
+#include "hashgate/store.h"
 
 #define MAX_LIST_LINES 100000000 /* 100 M frame lines, ~10 GB of text */
 
 static const char usage[] =
-	"usage: hashgate vmatch [options] --list FILE... VIDEO...\n"
+	"usage: hashgate vmatch [options] (--list FILE | --bank NAME)... VIDEO...\n"
 	"  --list FILE       bank vPDQ hashes: a reference file (one video, named after\n"
 	"                    the file) or `hashgate hash` output for several videos\n"
 	"                    (frameNumber,quality,hex,timestamp,name); repeatable\n"
+	"  --bank NAME       a stored bank's vpdq entries (hashgate bank); repeatable\n"
+	"  --db URL          the banks' store (default: $HASHGATE_DB, else ./hashgate.db)\n"
+	"  --tenant T        the banks' tenant (default: default)\n"
 	"  --query-pct P     share of the query's frames that must match (default 80)\n"
 	"  --target-pct P    share of the bank video's frames that must match (default 0)\n"
 	"  --json            one JSON object per query\n"
@@ -115,6 +120,83 @@ static hg_status query_both(hg_vpdq_index *ix, const struct query *q, double qpc
 	*n = k;
 	*cropped_from = from;
 	return HG_OK;
+}
+
+/* ---- a stored bank's vpdq entries as videos ------------------------------ */
+
+struct bank_load {
+	hg_vpdq_list *list;
+	size_t cap;
+	int oom;
+};
+
+/* One live vpdq entry becomes one video: its frame hashes in order (stored
+ * values carry no quality, so every frame counts as usable), named by the
+ * entry's external id, else "entry:<id>". */
+static int add_entry(void *ctx, const hg_entry *e)
+{
+	struct bank_load *b = ctx;
+	if (e->signal != HG_SIGNAL_VPDQ)
+		return 0;
+	size_t len = strlen(e->value), n = (len + 1) / (HG_PDQ_HEX_LEN + 1);
+	hg_vpdq_frame *f = calloc(n ? n : 1, sizeof *f);
+	char idname[32];
+	snprintf(idname, sizeof idname, "entry:%lld", (long long)e->id);
+	char *name = strdup(e->external_id && *e->external_id ? e->external_id : idname);
+	if (b->list->count == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 64;
+		hg_vpdq_video *v = realloc(b->list->videos, cap * sizeof *v);
+		if (v) {
+			b->list->videos = v;
+			b->cap = cap;
+		}
+	}
+	if (!f || !name || b->list->count == b->cap) {
+		free(f);
+		free(name);
+		b->oom = 1;
+		return 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		/* The store keeps values normalised, so this cannot fail. */
+		hg_pdq_from_hex(e->value + i * (HG_PDQ_HEX_LEN + 1), HG_PDQ_HEX_LEN, &f[i].hash);
+		f[i].quality = 100;
+		f[i].frame_number = (int64_t)i;
+	}
+	b->list->videos[b->list->count++] = (hg_vpdq_video){name, f, n};
+	return 0;
+}
+
+/* Appends the vpdq entries of stored bank `name` to *list. */
+static int load_bank(const char *db, const char *tenant, const char *name, hg_vpdq_list *list)
+{
+	if (!db || !*db)
+		db = getenv("HASHGATE_DB");
+	if (!db || !*db)
+		db = HG_STORE_DEFAULT_URL;
+	if (!tenant)
+		tenant = HG_DEFAULT_TENANT;
+	hg_store *st = NULL;
+	hg_bank bank;
+	struct bank_load b = {list, list->count, 0};
+	hg_status s = hg_store_open(db, &st);
+	if (!s)
+		s = hg_store_bank_get(st, tenant, name, &bank);
+	if (!s && !bank.enabled) {
+		fprintf(stderr, "hashgate vmatch: bank %s is disabled\n", name);
+		hg_store_free(st);
+		return -1;
+	}
+	if (!s)
+		s = hg_store_entries(st, tenant, name, 0, 0, add_entry, &b);
+	if (s || b.oom) {
+		fprintf(stderr, "hashgate vmatch: bank %s in %s: %s\n", name, db,
+			b.oom ? "out of memory" : st ? hg_store_errmsg(st) : hg_strerror(s));
+		hg_store_free(st);
+		return -1;
+	}
+	hg_store_free(st);
+	return 0;
 }
 
 /* Matches one query; returns 1 if it matched, 0 if not, -1 on error. */
@@ -213,6 +295,9 @@ int hg_cmd_vmatch(int argc, char **argv)
 	hg_cli_video_init(&video);
 	video.opts.flags |= HG_VPDQ_CROP_BARS;
 	hg_vpdq_list bank = {0};
+	const char *db = NULL, *tenant = NULL;
+	const char *banks[64];
+	size_t nbanks = 0;
 	int i, rc = HG_EXIT_USAGE;
 	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
 		const char *a = argv[i];
@@ -228,6 +313,16 @@ int hg_cmd_vmatch(int argc, char **argv)
 			json = 1;
 		} else if (!strcmp(a, "--no-crop-bars")) {
 			video.opts.flags &= ~(unsigned)HG_VPDQ_CROP_BARS;
+		} else if (!strcmp(a, "--bank") && i + 1 < argc) {
+			if (nbanks == sizeof banks / sizeof banks[0]) {
+				rc = hg_cli_usage_error("vmatch", usage, "too many --bank");
+				goto out;
+			}
+			banks[nbanks++] = argv[++i];
+		} else if (!strcmp(a, "--db") && i + 1 < argc) {
+			db = argv[++i];
+		} else if (!strcmp(a, "--tenant") && i + 1 < argc) {
+			tenant = argv[++i];
 		} else if (!strcmp(a, "--list") && i + 1 < argc) {
 			size_t bad = 0;
 			const char *path = argv[++i];
@@ -257,9 +352,16 @@ int hg_cmd_vmatch(int argc, char **argv)
 			goto out;
 		}
 	}
+	for (size_t k = 0; k < nbanks; k++) {
+		if (load_bank(db, tenant, banks[k], &bank)) {
+			rc = HG_EXIT_ERROR;
+			goto out;
+		}
+	}
 	if (bank.count == 0 || i >= argc) {
 		rc = hg_cli_usage_error("vmatch", usage,
-					bank.count ? "no videos given" : "no --list with any video");
+					bank.count ? "no videos given"
+						   : "no --list or --bank with any video");
 		goto out;
 	}
 	hg_cli_video_inherit(&video, &limits);
