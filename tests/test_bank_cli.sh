@@ -108,6 +108,15 @@ if [ -d "$IMG" ]; then
 	rc_is 0 "export photos" "$H" bank export photos "${DB[@]}"
 	check "add stored the same pdq as hash" grep -q "^$(cat "$T/aqua.pdq"),$IMG/Aqua.jpg$" "$T/out"
 	check "add stored 6 entries" test "$(wc -l <"$T/out")" -eq 6
+	mkdir -p "$T/folder/sub"
+	cp "$IMG/Aqua.jpg" "$T/folder/" && cp "$IMG/Dune.jpg" "$T/folder/sub/"
+	rc_is 0 "create folder bank" "$H" bank create folderbank "${DB[@]}"
+	rc_is 0 "add a folder" "$H" bank add --bank folderbank "$T/folder" "${DB[@]}"
+	check "folder: both images, walked in order" test "$(cut -d, -f3 "$T/out" | tr '\n' ' ')" = \
+		"$T/folder/Aqua.jpg $T/folder/sub/Dune.jpg "
+	echo "not an image" >"$T/folder/readme.txt"
+	rc_is 2 "a folder with a non-image" "$H" bank add --bank folderbank "$T/folder" "${DB[@]}"
+	check "the non-image is named" grep -q "readme.txt" "$T/err"
 	rc_is 2 "add a non-image" "$H" bank add --bank photos "$T/l.txt" "${DB[@]}"
 	rc_is 2 "add without --bank" "$H" bank add "$IMG/Aqua.jpg" "${DB[@]}"
 

@@ -7,13 +7,16 @@
  * Exit codes: 0 done, 2 error or usage; `import` without --strict exits 0
  * when it skipped bad lines (each is reported on stderr with its number).
  */
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "core/grow.h"
 #include "hashgate/hashgate.h"
 #include "hashgate/store.h"
 
@@ -61,7 +64,8 @@ static const char usage[] =
 	"  import NAME FILE     (- = stdin) [--format text|csv|jsonl] [--signal TYPE] [--strict]\n"
 	"                       [--source S]\n"
 	"  export NAME          [--format text|csv|jsonl] [--version V] [--include-removed] [-o FILE]\n"
-	"  add --bank NAME IMAGE...   hash images into the bank [--digests] [--allow-low-quality]\n"
+	"  add --bank NAME IMAGE|FOLDER...   hash images (folders: every file in them)\n"
+	"                       into the bank [--digests] [--allow-low-quality]\n"
 	"  remove NAME VALUE... | --file LIST | --id ID...   [--reason R] [--signal TYPE]\n"
 	"  stats NAME\n"
 	"  history NAME\n"
@@ -392,6 +396,67 @@ struct hashed {
 	int ok;
 };
 
+/* The files to add: arguments, with folders walked (regular files, sorted,
+ * symlinks not followed). nftw has no context pointer, hence the static. */
+static struct files {
+	char **path;
+	size_t n, cap;
+	int oom;
+} files;
+
+static int add_path(const char *path)
+{
+	char *dup = strdup(path);
+	if (!dup || hg__grow((void **)&files.path, &files.cap, files.n + 1, sizeof *files.path)) {
+		free(dup);
+		files.oom = 1;
+		return -1;
+	}
+	files.path[files.n++] = dup;
+	return 0;
+}
+
+static int walk_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	if (type == FTW_F && add_path(path))
+		return 1;
+	if (type == FTW_DNR || type == FTW_NS)
+		fprintf(stderr, "hashgate: %s: cannot read\n", path);
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void files_free(void)
+{
+	for (size_t i = 0; i < files.n; i++)
+		free(files.path[i]);
+	free(files.path);
+	memset(&files, 0, sizeof files);
+}
+
+/* Expands the arguments into `files`; 0, or -1 when out of memory. */
+static int collect_files(const struct opts *o)
+{
+	for (int i = 0; i < o->npos; i++) {
+		struct stat sb;
+		if (strcmp(o->pos[i], "-") && stat(o->pos[i], &sb) == 0 && S_ISDIR(sb.st_mode)) {
+			size_t first = files.n;
+			if (nftw(o->pos[i], walk_one, 16, FTW_PHYS) != 0 && files.oom)
+				return -1;
+			qsort(files.path + first, files.n - first, sizeof *files.path, cmp_str);
+		} else if (add_path(o->pos[i])) {
+			return -1;
+		}
+	}
+	return files.oom ? -1 : 0;
+}
+
 static int cmd_add(hg_store *st, const struct opts *o)
 {
 	if (!o->bank)
@@ -402,15 +467,21 @@ static int cmd_add(hg_store *st, const struct opts *o)
 	if (hg_store_bank_get(st, o->tenant, o->bank, &bank))
 		return store_error(st, "add");
 	hg_hasher *h;
-	struct hashed *hs = calloc((size_t)o->npos, sizeof *hs);
+	if (collect_files(o)) {
+		files_free();
+		fprintf(stderr, "hashgate bank add: out of memory\n");
+		return HG_EXIT_ERROR;
+	}
+	struct hashed *hs = calloc(files.n ? files.n : 1, sizeof *hs);
 	if (!hs || hg_hasher_new(&o->limits, &h)) {
 		free(hs);
+		files_free();
 		return HG_EXIT_ERROR;
 	}
 	int failed = 0;
-	for (int i = 0; i < o->npos; i++) {
+	for (size_t i = 0; i < files.n; i++) {
 		hg_hashes x;
-		const char *path = o->pos[i];
+		const char *path = files.path[i];
 		if (hg_hash_file(h, path, o->digests ? HG_HASH_DIGESTS : 0, &x)) {
 			fprintf(stderr, "hashgate: %s: %s\n", path, hg_hasher_errmsg(h));
 			failed = 1;
@@ -434,12 +505,13 @@ static int cmd_add(hg_store *st, const struct opts *o)
 	if (hg_import_begin(st, o->tenant, o->bank, o->actor,
 			    o->source ? o->source : "hashgate bank add", &imp)) {
 		free(hs);
+		files_free();
 		return store_error(st, "add");
 	}
-	for (int i = 0; i < o->npos; i++) {
+	for (size_t i = 0; i < files.n; i++) {
 		if (!hs[i].ok)
 			continue;
-		const char *path = o->pos[i];
+		const char *path = files.path[i];
 		hg_entry_input e[3] = {{HG_SIGNAL_PDQ, hs[i].pdq, HG_PDQ_HEX_LEN, path, NULL},
 				       {HG_SIGNAL_MD5, hs[i].md5, 32, path, NULL},
 				       {HG_SIGNAL_SHA256, hs[i].sha256, 64, path, NULL}};
@@ -452,11 +524,13 @@ static int cmd_add(hg_store *st, const struct opts *o)
 			if (s) {
 				hg_import_abort(imp);
 				free(hs);
+				files_free();
 				return store_error(st, "add");
 			}
 		}
 	}
 	free(hs);
+	files_free();
 	hg_change_result r;
 	if (hg_import_commit(imp, &r))
 		return store_error(st, "add");
