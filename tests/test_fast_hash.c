@@ -17,6 +17,7 @@
 
 #include "harness.h"
 #include "hashgate/hashgate.h"
+#include "media/codec.h"
 
 /* Encodes an RGB picture (a soft background under 40 flat rectangles, placed
  * by a fixed pseudo-random sequence) as a JPEG in memory. */
@@ -98,7 +99,7 @@ int main(void)
 	hg_hasher *h = NULL;
 	CHECK_INT(hg_hasher_new(NULL, &h), HG_OK);
 
-	/* 1600x1000: 1/8 scale; progressive takes the DC-only path */
+	/* 1600x1000: decoded at 3/8 (the shorter side stays >= 256) */
 	for (int prog = 0; prog < 2; prog++) {
 		unsigned long len = 0;
 		unsigned char *jpg = make_jpeg(1600, 1000, prog, &len);
@@ -108,7 +109,46 @@ int main(void)
 				    prog ? "1600x1000 progressive" : "1600x1000 baseline");
 		free(jpg);
 	}
-	/* 300x200: too small for 1/8 (37 px), decoded at a larger scale */
+	/* 1/8 scale, where a progressive file is read up to its DC scan only:
+	 * asked for directly, since HG_HASH_FAST_MIN_SIDE keeps it for photos
+	 * of 2048 px and more */
+	for (int prog = 0; prog < 2; prog++) {
+		unsigned long len = 0;
+		unsigned char *jpg = make_jpeg(1600, 1000, prog, &len);
+		hg_decoder *dec = NULL;
+		hg_pdq_hasher *p = NULL;
+		CHECK_INT(hg_decoder_new(NULL, &dec), HG_OK);
+		CHECK_INT(hg_pdq_hasher_new(&p), HG_OK);
+		hg_image img;
+		hg_pdq_reduction red;
+		hg_pdq_result ex, fa;
+		CHECK_INT(hg_decode(dec, jpg, len, &img), HG_OK);
+		CHECK_INT(hg_pdq_hash_pixels(p, img.pixels, img.width, img.height, img.stride,
+					     img.channels, 0, &ex),
+			  HG_OK);
+		hg_image_release(&img);
+		CHECK_INT(hg__decode_reduced(dec, jpg, len, 64, &img, &red), HG_OK);
+		CHECK(img.width == 200 && img.height == 125 && img.channels == 1);
+		CHECK(red.full_width == 1600 && red.full_height == 1000 && red.num == 1 &&
+		      red.denom == 8);
+		CHECK_INT(hg_pdq_hash_reduced(p, img.pixels, img.width, img.height, img.stride,
+					      img.channels, &red, 0, &fa),
+			  HG_OK);
+		int bits = hg_pdq_distance(&ex.hash[0], &fa.hash[0]);
+		printf("1600x1000 %s at 1/8: %d bits from exact\n",
+		       prog ? "progressive (DC scan only)" : "baseline", bits);
+		CHECK(bits <= 10);
+		hg_image_release(&img);
+		/* a progressive file cut inside its DC scan (bytes ~240 to ~12300
+		 * here) is still refused */
+		if (prog)
+			CHECK(hg__decode_reduced(dec, jpg, 2000, 64, &img, &red) != HG_OK);
+		hg_pdq_hasher_free(p);
+		hg_decoder_free(dec);
+		free(jpg);
+	}
+
+	/* 300x200: under the minimum side, decoded in full (grey) */
 	{
 		unsigned long len = 0;
 		unsigned char *jpg = make_jpeg(300, 200, 1, &len);

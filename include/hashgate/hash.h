@@ -57,7 +57,7 @@ enum {
 
 /* The smallest side fast mode decodes a JPEG down to (unless the image is
  * smaller to begin with). */
-#define HG_HASH_FAST_MIN_SIDE 64
+#define HG_HASH_FAST_MIN_SIDE 256
 
 /* The most extra hashes one image can give (unletterbox + regions + the two
  * caption ones + upscale). */

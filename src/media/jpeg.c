@@ -128,10 +128,12 @@ static unsigned reduced_scale(const struct jpeg_decompress_struct *cinfo, size_t
 }
 
 /* Buffered-image mode: reads on until the scan that carries the luma DC
- * (component 0, coefficient 0) has started; usually that is the first. */
+ * (component 0, coefficient 0) has started; usually that is the first.
+ * libjpeg calls no progress hook here, so the scan cap is checked directly. */
 static void await_luma_dc(struct jpeg_decompress_struct *cinfo)
 {
 	while (cinfo->coef_bits[0][0] < 0) {
+		on_progress((j_common_ptr)cinfo);
 		int r = jpeg_consume_input(cinfo);
 		if (r == JPEG_REACHED_EOI || r == JPEG_SUSPENDED)
 			break;
