@@ -180,10 +180,13 @@ static void pg_rollback(hg_store *st)
 static hg_status pg_stage_open(hg_store *st)
 {
 	struct pg *p = st->db;
+	/* No index on the stage (nothing looks rows up by seq); a sort of a
+	 * million rows fits in memory instead of spilling to disk. */
 	hg_status s = pg_exec(st, "CREATE TEMP TABLE IF NOT EXISTS hg_stage("
-				  " seq BIGSERIAL PRIMARY KEY, signal TEXT NOT NULL,"
-				  " value TEXT NOT NULL, external_id TEXT, source TEXT);"
-				  "TRUNCATE hg_stage");
+				  " seq BIGSERIAL, signal TEXT COLLATE \"C\" NOT NULL,"
+				  " value TEXT COLLATE \"C\" NOT NULL, external_id TEXT, source TEXT);"
+				  "TRUNCATE hg_stage;"
+				  "SET LOCAL work_mem = '256MB'");
 	if (s)
 		return s;
 	if (!p->copybuf && !(p->copybuf = malloc(COPY_CHUNK + 4096)))
