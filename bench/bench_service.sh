@@ -88,9 +88,12 @@ n=200
 files=()
 for _ in $(seq $n); do files+=("$T/1mp.jpg"); done
 t0=$(date +%s.%N)
-"$hg" hash -j 2 --dihedral --all "${files[@]}" >/dev/null
+# `times` in the subshell: the CPU seconds its children (the CLI) used
+cli_times=$( ("$hg" hash -j 2 --dihedral --all "${files[@]}" >/dev/null; times) | tail -n 1)
 t1=$(date +%s.%N)
 cli=$(calc "$n / ($t1 - $t0)")
+secs_of() { echo "$1" | awk -F'[ms]' '{ print $1 * 60 + $2 }'; }
+cli_cpu=$(calc "($(secs_of "${cli_times% *}") + $(secs_of "${cli_times#* }")) * 1000 / $n")
 cat > "$T/post.lua" <<EOF
 local f = io.open("$T/1mp.jpg", "rb")
 wrk.method = "POST"
@@ -99,11 +102,20 @@ f:close()
 wrk.headers["Content-Type"] = "application/octet-stream"
 wrk.headers["Authorization"] = "Bearer $key"
 EOF
+# the gate's own CPU time (utime + stime, clock ticks) around the run
+ticks() { awk '{ print $14 + $15 }' "/proc/$gate/stat"; }
+c0=$(ticks)
 wrk -t"$threads" -c8 -d"${secs}s" --latency -s "$T/post.lua" "$url/v1/check" > "$T/wrk2.txt"
+c1=$(ticks)
 read -r irps ip50 ip99 < <(summarise "$T/wrk2.txt")
+nreq=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$T/wrk2.txt")
+gate_cpu=$(calc "($c1 - $c0) * 1000 / $(getconf CLK_TCK) / $nreq")
 printf '   1224x816 JPEG (%d bytes): CLI hash -j 2 --dihedral --all: %.1f images/s; gate: %s req/s, p50 %s, p99 %s\n' \
 	"$size" "$cli" "$irps" "$ip50" "$ip99"
-printf '   gate / CLI = %.2f\n' "$(calc "$irps / $cli")"
+printf '   gate / CLI = %.2f (wall clock; on a busy machine this mostly shows who got more CPU)\n' \
+	"$(calc "$irps / $cli")"
+printf '   CPU per image: CLI %.1f ms, gate %.1f ms (HTTP + JSON + journal included); CLI / gate = %.2f\n' \
+	"$cli_cpu" "$gate_cpu" "$(calc "$cli_cpu / $gate_cpu")"
 
 echo "== RSS over a ${rss_secs} s hash-only run"
 rss() { awk '/VmRSS/ { print $2 }' "/proc/$gate/status"; }
