@@ -17,6 +17,8 @@ which the bank holds per known image:
                      painted over (hashgate hash --uncaption)
   query "upscale"    also a small upload with its pixels repeated
                      (hashgate hash --upscale)
+  query "dihedral-pixels" also exact dihedral variants of a small upload
+                     (hashgate hash --dihedral-pixels)
   bank  "pdq"        the plain PDQ hash of the original: a hotline's hash list
   bank  regions      also hashes of canonical sub-regions of the original
                      (hashgate hash --regions): a bank a platform builds from
@@ -79,7 +81,7 @@ def regions(r):
 # Bank hash names: "pdq" (the original's) and hashgate's region names.
 CENTERS = ["center90", "center80", "center70", "center60"]
 CORNERS = ["tl85", "tr85", "bl85", "br85"]
-QALL = ["full", "trim", "ctrim", "cfill", "up"]
+QALL = ["full", "trim", "ctrim", "cfill", "up", "dpx"]
 CONFIGS = [
     ("A0 plain", ["full"], False, ["pdq"], "hash list; plain PDQ on both sides, no dihedral"),
     ("A1 dihedral", ["full"], True, ["pdq"], "hash list; query: the 8 dihedral variants"),
@@ -87,12 +89,15 @@ CONFIGS = [
      "hash list; query: dihedral, plus the picture with uniform bars trimmed"),
     ("A3 uncaption", QALL[:4], True, ["pdq"],
      "hash list; query: A2, plus the picture without / under caption bands"),
-    ("A4 upscale", QALL, True, ["pdq"],
-     "hash list; query: A3, plus small uploads with pixels repeated (hashgate match's default)"),
+    ("A4 upscale", QALL[:5], True, ["pdq"],
+     "hash list; query: A3, plus small uploads with pixels repeated"),
+    ("A5 dihedral-pixels", QALL, True, ["pdq"],
+     "hash list; query: A4, plus exact dihedral variants of small uploads "
+     "(hashgate match's default)"),
     ("B1 center80", QALL, True, ["pdq", "center80"],
-     "bank from images: A4 + the middle 80% of each image"),
+     "bank from images: A5 + the middle 80% of each image"),
     ("B2 centers", QALL, True, ["pdq"] + CENTERS,
-     "bank from images: A4 + the middle 90/80/70/60%"),
+     "bank from images: A5 + the middle 90/80/70/60%"),
     ("B3 centers+corners", QALL, True, ["pdq"] + CENTERS + CORNERS,
      "bank from images: B2 + the four 85% corners"),
 ]
@@ -151,7 +156,8 @@ def main(argv):
             queries.append((p, name, {"full": full, "trim": extras(r, "unletterbox"),
                                       "ctrim": extras(r, "caption-trim"),
                                       "cfill": extras(r, "caption-fill"),
-                                      "up": extras(r, "upscale")}))
+                                      "up": extras(r, "upscale"),
+                                      "dpx": extras(r, "dihedral-pixels")}))
     # The originals themselves, as queries, give the photo-against-photo pairs.
     orig_queries = [(p, "original", {"full": [[bank[p]["pdq"]]], "trim": []})
                     for p in photos]

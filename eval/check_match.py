@@ -18,7 +18,7 @@ import json
 import os
 import sys
 
-CONFIG = "A4 upscale"
+CONFIG = "A5 dihedral-pixels"
 
 
 def main(argv):
@@ -65,8 +65,8 @@ def main(argv):
           f"{sum(hits.values())} of {sum(total.values())} copies matched their own photo, "
           f"{wrong} matches named a different photo, {skipped} copies were skipped as too "
           f"flat. Per edit this "
-          + ("agrees exactly with the A4 column above." if not bad else
-             "DISAGREES with the A4 column above: " + "; ".join(bad)))
+          + ("agrees exactly with the A5 column above." if not bad else
+             "DISAGREES with the A5 column above: " + "; ".join(bad)))
     return 1 if bad else 0
 
 

@@ -15,7 +15,7 @@
 #   --out DIR        default: ./eval-report
 #   --hashgate PATH  default: build/hashgate beside this script, else on PATH
 #   --edits A,B,...  only these edits (names as in eval/edits.py)
-#   --no-improvements  hash without --unletterbox/--uncaption/--upscale/--regions
+#   --no-improvements  plain and dihedral hashes only (no extra views)
 # Needs ImageMagick, python3 (standard library) and, for the plots, gnuplot.
 set -euo pipefail
 
@@ -79,7 +79,7 @@ find "$photos" -maxdepth 1 -type f \( -iname '*.jpg' -o -iname '*.jpeg' -o -inam
 # 2. drop near-identical photos
 hash_flags=(--json --dihedral)
 if [ "$improve" = 1 ]; then
-	for opt in --unletterbox --uncaption --upscale --regions; do
+	for opt in --unletterbox --uncaption --upscale --dihedral-pixels --regions; do
 		if "$hashgate" hash --help | grep -q -- "$opt"; then hash_flags+=("$opt"); fi
 	done
 fi
@@ -132,7 +132,7 @@ python3 "$here/analyze.py" "$work/hashes.jsonl" "$work/orig" "$work/edits" \
 	fi
 } >>"$out/report.md"
 
-# 6. the same numbers from `hashgate match` itself (its default views = A4)
+# 6. the same numbers from `hashgate match` itself (its default views = A5)
 python3 -c 'import json, os, sys
 for line in open(sys.argv[1]):
     r = json.loads(line)
@@ -174,7 +174,8 @@ timeit() { # timeit FLAGS... -- FILES...
 	echo
 	echo "| flags | originals | letterbox edits | meme edits |"
 	echo "|---|---:|---:|---:|"
-	for fl in "--dihedral" "--dihedral --unletterbox --uncaption --upscale" "--regions"; do
+	for fl in "--dihedral" "--dihedral --unletterbox --uncaption --upscale --dihedral-pixels" \
+		"--regions"; do
 		# shellcheck disable=SC2086
 		row="| \`$fl\` | $(timeit $fl -- "$work/orig/"*.png)"
 		for e in letterbox meme; do

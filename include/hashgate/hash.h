@@ -53,6 +53,13 @@ enum {
 	 * made from (HG_EXTRA_UPSCALE; 8 variants under HG_HASH_DIHEDRAL). Not
 	 * done in fast mode. */
 	HG_HASH_UPSCALE = 1u << 13,
+	/* Query side: for the same small images (at most 512 px), also the 8
+	 * dihedral variants computed exactly, by transforming the pixels and
+	 * hashing each (HG_EXTRA_DIHEDRAL_PIXELS: hash[k] is the hash of the
+	 * image transformed by k). The DCT-derived variants are off by PDQ's
+	 * half-pixel blur asymmetry, which moves fine textures 40+ bits. Costs
+	 * 7 more PDQ hashes of the image. Not done in fast mode. */
+	HG_HASH_DIHEDRAL_PIXELS = 1u << 14,
 };
 
 /* The smallest side fast mode decodes a JPEG down to (unless the image is
@@ -60,8 +67,8 @@ enum {
 #define HG_HASH_FAST_MIN_SIDE 256
 
 /* The most extra hashes one image can give (unletterbox + regions + the two
- * caption ones + upscale). */
-#define HG_HASH_MAX_EXTRA 12
+ * caption ones + upscale + dihedral pixels). */
+#define HG_HASH_MAX_EXTRA 13
 
 typedef enum hg_extra_kind {
 	HG_EXTRA_UNLETTERBOX = 1, /* the picture with its uniform bars trimmed */
@@ -69,10 +76,11 @@ typedef enum hg_extra_kind {
 	HG_EXTRA_CAPTION_TRIM = 3, /* the picture without its caption bands */
 	HG_EXTRA_CAPTION_FILL = 4, /* the caption bands painted over */
 	HG_EXTRA_UPSCALE = 5,      /* a small image with its pixels repeated */
+	HG_EXTRA_DIHEDRAL_PIXELS = 6, /* exact variants of a small image */
 } hg_extra_kind;
 
-/* "unletterbox", "region", "caption-trim", "caption-fill", "upscale"; "?"
- * otherwise. */
+/* "unletterbox", "region", "caption-trim", "caption-fill", "upscale",
+ * "dihedral-pixels"; "?" otherwise. */
 HG_API const char *hg_extra_kind_name(hg_extra_kind kind);
 
 /* An extra hash of part of the decoded image. */
@@ -95,17 +103,19 @@ typedef struct hg_hashes {
 
 /* What an upload check hashes with by default: the improvements that win on
  * the evaluation (docs/eval.md) — dihedral variants, unletterbox, uncaption,
- * upscale. Match with hg_hashes_query_sets(). */
+ * upscale, exact dihedral variants of small images. Match with
+ * hg_hashes_query_sets(). */
 #define HG_HASH_QUERY_DEFAULT                                                    \
-	(HG_HASH_DIHEDRAL | HG_HASH_UNLETTERBOX | HG_HASH_UNCAPTION | HG_HASH_UPSCALE)
+	(HG_HASH_DIHEDRAL | HG_HASH_UNLETTERBOX | HG_HASH_UNCAPTION | HG_HASH_UPSCALE | \
+	 HG_HASH_DIHEDRAL_PIXELS)
 
 /* The most query sets hg_hashes_query_sets() gives. */
-#define HG_HASH_MAX_QUERY_SETS 5
+#define HG_HASH_MAX_QUERY_SETS 6
 
 /*
  * The hash sets an upload is matched with, each 1 hash (8 with
  * HG_HASH_DIHEDRAL): the image's own, then each unletterbox / uncaption /
- * upscale extra. Sets whose PDQ quality is below `min_quality` (normally
+ * upscale / dihedral-pixels extra. Sets whose PDQ quality is below `min_quality` (normally
  * HG_PDQ_MIN_QUALITY) are left out: flat hashes give false matches. Region
  * hashes are for banks and are left out too. Writes up to `max` pointers into
  * `hs` to sets[] and, when `names` is not NULL, "" (the image itself) or the

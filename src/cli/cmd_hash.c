@@ -151,7 +151,8 @@ static void print_json(const struct job *j, unsigned flags)
 	json_object_set_new(o, "height", json_integer((json_int_t)j->hashes.height));
 	if (flags & HG_HASH_DIHEDRAL)
 		json_object_set_new(o, "dihedral", json_dihedral(&j->hashes.pdq));
-	if (flags & (HG_HASH_UNLETTERBOX | HG_HASH_REGIONS | HG_HASH_UNCAPTION | HG_HASH_UPSCALE))
+	if (flags & (HG_HASH_UNLETTERBOX | HG_HASH_REGIONS | HG_HASH_UNCAPTION | HG_HASH_UPSCALE |
+		     HG_HASH_DIHEDRAL_PIXELS))
 		json_object_set_new(o, "extra", json_extras(&j->hashes, flags));
 	if (flags & HG_HASH_DIGESTS) {
 		char buf[65];
@@ -178,6 +179,7 @@ static const char usage[] =
 	"  --regions         also hash canonical sub-regions, for banks (JSON \"extra\")\n"
 	"  --uncaption       also hash the picture without / under caption bands (JSON)\n"
 	"  --upscale         also hash a small image with its pixels repeated (JSON)\n"
+	"  --dihedral-pixels also exact dihedral variants of a small image (JSON)\n"
 	"  --compat cli      the reference CLI's family (512x512 pre-resize); default: full\n"
 	"  --fast            approximate: JPEGs decoded at reduced scale (a few bits off)\n"
 	"  -j N              hash on N threads (output keeps the input order)\n"
@@ -217,6 +219,8 @@ int hg_cmd_hash(int argc, char **argv)
 			flags |= HG_HASH_UNCAPTION;
 		} else if (!strcmp(a, "--upscale")) {
 			flags |= HG_HASH_UPSCALE;
+		} else if (!strcmp(a, "--dihedral-pixels")) {
+			flags |= HG_HASH_DIHEDRAL_PIXELS;
 		} else if (!strcmp(a, "--json")) {
 			json = 1;
 		} else if (!strcmp(a, "--compat") && i + 1 < argc) {

@@ -14,7 +14,7 @@
  * Each image is matched through every query set hashgate computes by default
  * (HG_HASH_QUERY_DEFAULT: the image itself; the picture inside uniform bars
  * or caption bands when there are some; a small image with its pixels
- * repeated; docs/eval.md measures why), and
+ * repeated, and its exact dihedral variants; docs/eval.md measures why), and
  * an entry matched through several keeps its best distance. --plain matches
  * the image's own 8 variants only.
  *
@@ -510,7 +510,7 @@ static const char usage[] =
 	"                    own radius with --bank)\n"
 	"  --json            one JSON object per image\n"
 	"  --plain           match the image's own 8 variants only (no unletterbox,\n"
-	"                    uncaption or upscale views; see docs/eval.md)\n"
+	"                    uncaption, upscale or dihedral-pixels views; docs/eval.md)\n"
 	"exit: 0 no image matched, 1 at least one matched, 2 an error\n" HG_CLI_LIMIT_USAGE;
 
 int hg_cmd_match(int argc, char **argv)

@@ -6,6 +6,7 @@
 #include "hashgate/hash.h"
 
 #include "core/border.h"
+#include "core/transform.h"
 #include "core/upscale.h"
 
 #include <errno.h>
@@ -143,6 +144,7 @@ const char *hg_extra_kind_name(hg_extra_kind kind)
 	case HG_EXTRA_CAPTION_TRIM: return "caption-trim";
 	case HG_EXTRA_CAPTION_FILL: return "caption-fill";
 	case HG_EXTRA_UPSCALE: return "upscale";
+	case HG_EXTRA_DIHEDRAL_PIXELS: return "dihedral-pixels";
 	}
 	return "?";
 }
@@ -189,6 +191,52 @@ static hg_status hash_uncaption(hg_hasher *h, hg_image *img, const hg_pdq_reduct
 	return hash_part(h, img, red, r, HG_EXTRA_CAPTION_FILL, "caption-fill", pdq_flags, out);
 }
 
+/* Grows the hasher's scratch for the views of small images. */
+static hg_status grow_scratch(hg_hasher *h, size_t need)
+{
+	if (need <= h->up_cap)
+		return HG_OK;
+	uint8_t *b = realloc(h->up, need);
+	if (!b)
+		return HG_ERR_NOMEM;
+	h->up = b;
+	h->up_cap = need;
+	return HG_OK;
+}
+
+/* The exact dihedral variants of a small image: hash[k] = the hash of the
+ * pixels transformed by k (see core/transform.h). */
+static hg_status hash_dihedral_pixels(hg_hasher *h, const hg_image *img, unsigned pdq_flags,
+				      hg_hashes *out)
+{
+	if (hg_upscale_factor(img->width, img->height) < 2 || out->n_extra == HG_HASH_MAX_EXTRA)
+		return HG_OK;
+	hg_status st = grow_scratch(h, img->width * img->height * (size_t)img->channels);
+	if (st)
+		return st;
+	hg_extra_hash *e = &out->extra[out->n_extra];
+	memset(e, 0, sizeof *e);
+	e->pdq.hash[0] = out->pdq.hash[0];
+	e->pdq.quality = out->pdq.quality;
+	for (int k = 1; k < HG_DIH_COUNT; k++) {
+		size_t w, hgt;
+		hg_pdq_result r;
+		hg_dihedral_pixels(img->pixels, img->width, img->height, img->stride, img->channels,
+				   k, h->up, &w, &hgt);
+		st = hg_pdq_hash_pixels(h->pdq, h->up, w, hgt, w * (size_t)img->channels,
+					img->channels, pdq_flags & ~(unsigned)HG_PDQ_DIHEDRAL, &r);
+		if (st)
+			return st;
+		e->pdq.hash[k] = r.hash[0];
+	}
+	e->kind = HG_EXTRA_DIHEDRAL_PIXELS;
+	e->name = "dihedral-pixels";
+	e->width = img->width;
+	e->height = img->height;
+	out->n_extra++;
+	return HG_OK;
+}
+
 /* A small image with its pixels repeated k x k times (see core/upscale.h). */
 static hg_status hash_upscaled(hg_hasher *h, const hg_image *img, unsigned pdq_flags,
 			       hg_hashes *out)
@@ -197,14 +245,10 @@ static hg_status hash_upscaled(hg_hasher *h, const hg_image *img, unsigned pdq_f
 	if (k < 2)
 		return HG_OK;
 	size_t w = img->width * k, hgt = img->height * k, px = (size_t)img->channels;
-	size_t need = w * hgt * px; /* at most (1024 * 2)^2 * 4: no overflow */
-	if (need > h->up_cap) {
-		uint8_t *b = realloc(h->up, need);
-		if (!b)
-			return HG_ERR_NOMEM;
-		h->up = b;
-		h->up_cap = need;
-	}
+	/* at most (1024 * 2)^2 * 4 bytes: no overflow */
+	hg_status grown = grow_scratch(h, w * hgt * px);
+	if (grown)
+		return grown;
 	hg_upscale_replicate(img->pixels, img->width, img->height, img->stride, img->channels, k,
 			     h->up);
 	hg_image big = {h->up, w, hgt, w * px, img->channels, img->format};
@@ -238,6 +282,8 @@ static hg_status hash_extras(hg_hasher *h, hg_image *img, unsigned flags,
 	}
 	if ((flags & HG_HASH_UPSCALE) && !red && st == HG_OK)
 		st = hash_upscaled(h, img, pdq_flags, out);
+	if ((flags & HG_HASH_DIHEDRAL_PIXELS) && !red && st == HG_OK)
+		st = hash_dihedral_pixels(h, img, pdq_flags, out);
 	if ((flags & HG_HASH_UNCAPTION) && st == HG_OK)
 		st = hash_uncaption(h, img, red, pdq_flags, out);
 	return st;
@@ -254,7 +300,7 @@ hg_status hg_hash_bytes(hg_hasher *h, const void *data, size_t len, unsigned fla
 	h->errmsg[0] = '\0';
 	if (flags & ~(unsigned)(HG_HASH_DIHEDRAL | HG_HASH_COMPAT_CLI | HG_HASH_DIGESTS |
 				HG_HASH_FAST | HG_HASH_UNLETTERBOX | HG_HASH_REGIONS |
-				HG_HASH_UNCAPTION | HG_HASH_UPSCALE))
+				HG_HASH_UNCAPTION | HG_HASH_UPSCALE | HG_HASH_DIHEDRAL_PIXELS))
 		return fail(h, HG_ERR_INVALID_ARG, "unknown hash flags");
 	if ((flags & HG_HASH_FAST) && (flags & HG_HASH_COMPAT_CLI))
 		return fail(h, HG_ERR_INVALID_ARG, "fast mode has no CLI-compatible family");
