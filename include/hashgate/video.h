@@ -68,7 +68,7 @@ typedef enum hg_video_format {
  * Identifies a video container from the first bytes. A GIF counts only if
  * it holds two or more images and a WebP only if its animation flag is set
  * (both are walked from `data`, so pass the whole file for those two; for
- * the others 64 bytes suffice). HEIF/AVIF brands are images, not videos.
+ * the others 1 KiB suffices: MPEG-TS needs two sync bytes, 188 apart). HEIF/AVIF brands are images, not videos.
  */
 HG_API hg_video_format hg_video_sniff(const void *data, size_t len);
 

@@ -72,7 +72,7 @@ int hg_cli_is_video(const char *path)
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return 0;
-	unsigned char head[64];
+	unsigned char head[1024];
 	size_t n = fread(head, 1, sizeof head, f);
 	fclose(f);
 	return hg_video_sniff(head, n) != HG_VIDEO_NONE || (n >= 6 && !memcmp(head, "GIF8", 4));

@@ -150,7 +150,7 @@ static int mpegts_sync(const uint8_t *d, size_t len, size_t start, size_t packet
 	for (size_t off = start; off < len && seen < 4; off += packet, seen++)
 		if (d[off] != 0x47)
 			return 0;
-	return seen >= 2 || (seen == 1 && len < start + packet);
+	return seen >= 2;
 }
 
 hg_video_format hg_video_sniff(const void *data, size_t len)
@@ -780,7 +780,11 @@ static hg_status av_run_once(struct run *r, struct source *src, hg_video_format 
 		err = av_read_frame(a.fmt, a.pkt);
 		if (err < 0)
 			break;
-		if (a.pkt->stream_index == a.stream && r->skip.on)
+		/* Packets that never make a frame still cost time. */
+		if (now_seconds() - r->started > r->h->limits.max_decode_seconds)
+			st = fail(r->h, HG_ERR_TIMEOUT, "decoding took more than %.1f s",
+				  r->h->limits.max_decode_seconds);
+		if (!st && a.pkt->stream_index == a.stream && r->skip.on)
 			st = skip_before_send(r, &a, a.pkt->pts);
 		if (r->skip.failed)
 			st = HG_ERR_INTERNAL;
@@ -992,7 +996,7 @@ hg_status hg_vpdq_hash_file(hg_video_hasher *h, const char *path, const hg_vpdq_
 	/* GIF and WebP need the whole file to be sniffed and decoded; the
 	 * others only the first bytes. Both are small by nature but still
 	 * bounded by max_bytes. */
-	uint8_t head[64];
+	uint8_t head[1024];
 	ssize_t got = pread(fd, head, sizeof head, 0);
 	if (got < 0) {
 		st = fail(h, HG_ERR_IO, "%s: %s", path, strerror(errno));
