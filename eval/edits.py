@@ -13,6 +13,7 @@ Usage: edits.py [--only A,B,...] ORIG_DIR EDIT_DIR [-j N]   make the edits
 Only the Python standard library and ImageMagick are used.
 """
 import concurrent.futures
+import csv
 import os
 import subprocess
 import sys
@@ -138,8 +139,9 @@ def main(argv):
         EDITS = [e for e in EDITS if e[0] in only]
         argv = argv[:1] + argv[3:]
     if len(argv) == 2 and argv[1] == "--list":
+        out = csv.writer(sys.stdout, lineterminator="\n")
         for name, group, _, _, desc in EDITS:
-            print(f"{name},{group},{desc}")
+            out.writerow([name, group, desc])
         return 0
     if len(argv) not in (3, 5) or (len(argv) == 5 and argv[3] != "-j"):
         print(__doc__, file=sys.stderr)
