@@ -58,9 +58,9 @@ fi
 
 if [ "$quick" = 1 ]; then max_side=512; limit=10; else max_side=1024; limit=100000; fi
 work=$out/work
-# Edited copies are kept between runs with the same photos and size (edits.py
-# only makes missing ones); anything else starts afresh.
-params="$photos $max_side $limit"
+# Edited copies are kept between runs with the same photos, size and edit
+# definitions (edits.py only makes missing ones); anything else starts afresh.
+params="$photos $max_side $limit $(cksum <"$here/edits.py")"
 if [ "$(cat "$work/params" 2>/dev/null)" != "$params" ]; then rm -rf "$work"; fi
 rm -rf "$work/orig" "$work/fallback"
 mkdir -p "$work/orig" "$work/edits"
