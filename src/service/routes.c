@@ -648,11 +648,11 @@ static void h_review_decide(struct hg_req *r)
 		st = hg_banks_get(r->srv->banks, r->who.tenant, json_string_value(allow), &bank);
 		const char *action = json_string_value(json_object_get(bank, "action"));
 		if (st == HG_OK && (!action || strcmp(action, "allow") != 0)) {
+			hg_reply_error(r, 400, "not_allow_list", "bank %s is not an allow-list",
+				       json_string_value(allow));
 			json_decref(bank);
 			json_decref(review);
 			json_decref(body);
-			hg_reply_error(r, 400, "not_allow_list", "bank %s is not an allow-list",
-				       json_string_value(allow));
 			return;
 		}
 		json_decref(bank);
@@ -672,7 +672,8 @@ static void h_review_decide(struct hg_req *r)
 		json_decref(body);
 		hg_reply_status(r, st, st == HG_ERR_NOT_FOUND ? "no such review"
 				: st == HG_ERR_CONFLICT ? "this review was already decided"
-				: hg_banks_errmsg(r->srv->banks));
+				: allow ? hg_banks_errmsg(r->srv->banks)
+				: hg_svc_store_errmsg(r->srv->st));
 		return;
 	}
 	if (allow) {
