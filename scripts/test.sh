@@ -39,17 +39,20 @@ run_suite() {
 run_suite release build
 run_suite "asan+ubsan" build-asan -DHG_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-# Third stage: only the index concurrency test, under ThreadSanitizer.
-echo "=== tsan build (test_index_concurrency only)"
+# Third stage: the concurrency tests only, under ThreadSanitizer.
+tsan_tests="test_index_concurrency test_service_journal"
+echo "=== tsan build ($tsan_tests only)"
+# shellcheck disable=SC2086
 if cmake -S . -B build-tsan -G Ninja -DHG_TSAN=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null &&
-	ninja -C build-tsan test_index_concurrency; then
-	if TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-		./build-tsan/tests/test_index_concurrency; then
-		passed=$((passed + 1))
-	else
-		echo "=== tsan: test_index_concurrency FAILED"
-		failed=$((failed + 1))
-	fi
+	ninja -C build-tsan $tsan_tests; then
+	for t in $tsan_tests; do
+		if TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ./build-tsan/tests/$t; then
+			passed=$((passed + 1))
+		else
+			echo "=== tsan: $t FAILED"
+			failed=$((failed + 1))
+		fi
+	done
 else
 	echo "=== tsan: BUILD FAILED"
 	failed=$((failed + 1))
