@@ -90,7 +90,8 @@ static hg_status query_both(hg_vpdq_index *ix, const struct query *q, double qpc
 		hg_vpdq_matches_free(b);
 		return st ? st : HG_ERR_NOMEM;
 	}
-	memcpy(m, a, na * sizeof *m);
+	if (na)
+		memcpy(m, a, na * sizeof *m); /* a is NULL when nothing matched */
 	size_t k = na;
 	for (size_t j = 0; j < nb; j++) {
 		size_t i = 0;
