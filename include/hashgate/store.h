@@ -141,7 +141,8 @@ typedef struct hg_entry_input {
 /* What an import or removal did. */
 typedef struct hg_change_result {
 	int64_t added;     /* entries that became live */
-	int64_t unchanged; /* already live with the same signal and value (idempotence) */
+	int64_t unchanged; /* already live with the same signal and value, or repeated
+			    * within this import (idempotence) */
 	int64_t removed;   /* entries soft-deleted */
 	int64_t not_found; /* removals that matched no live entry */
 	int64_t version;   /* the bank's version afterwards (unchanged if nothing changed) */
