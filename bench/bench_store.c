@@ -11,7 +11,7 @@
  * on a loaded machine wall time stretches, CPU time does not (the database
  * server's own CPU is not included for PostgreSQL).
  *
- *   bench_store [--entries N] [--big] [--pg URL | --no-pg]
+ *   bench_store [--entries N] [--big] [--pg URL | --no-pg | --only-pg]
  * Without --pg it starts a throwaway server with tests/pg_harness.sh (run
  * from the source tree, or set HG_SOURCE_DIR).
  */
@@ -212,7 +212,7 @@ static int bench_backend(const char *url, uint64_t n, int cold_only)
 int main(int argc, char **argv)
 {
 	uint64_t n = 1000000;
-	int big = 0, no_pg = 0;
+	int big = 0, no_pg = 0, only_pg = 0;
 	const char *pg = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--entries") && i + 1 < argc)
@@ -223,8 +223,11 @@ int main(int argc, char **argv)
 			pg = argv[++i];
 		else if (!strcmp(argv[i], "--no-pg"))
 			no_pg = 1;
+		else if (!strcmp(argv[i], "--only-pg"))
+			only_pg = 1;
 		else {
-			fprintf(stderr, "usage: bench_store [--entries N] [--big] [--pg URL | --no-pg]\n");
+			fprintf(stderr, "usage: bench_store [--entries N] [--big] [--pg URL | --no-pg |"
+				" --only-pg]\n");
 			return 2;
 		}
 	}
@@ -233,8 +236,8 @@ int main(int argc, char **argv)
 		return 1;
 	char url[128];
 	snprintf(url, sizeof url, "%s/bench.db", dir);
-	int rc = bench_backend(url, n, 0);
-	if (big && !rc)
+	int rc = only_pg ? 0 : bench_backend(url, n, 0);
+	if (big && !rc && !only_pg)
 		rc = bench_backend(url, 10 * n, 1);
 
 	char pgurl[256] = "", pgdir[256] = "";
