@@ -19,6 +19,10 @@
 
 #define KEY_TTL_S 5.0
 #define CACHE_MAX 4096
+/* Store lookups for keys not in the cache, per second (and burst): a flood
+ * of made-up key ids must not turn into a flood of database queries. */
+#define MISS_RATE 200.0
+#define MISS_BURST 400.0
 
 static const struct {
 	const char *role;
@@ -74,7 +78,25 @@ struct hg_keycache {
 	pthread_rwlock_t lock;
 	struct entry *e;
 	size_t n, cap;
+	pthread_mutex_t miss_lock;
+	double miss_tokens, miss_last;
 };
+
+/* Takes a token from the cache-miss bucket; 0 when it is empty. */
+static int miss_allowed(hg_keycache *kc)
+{
+	pthread_mutex_lock(&kc->miss_lock);
+	double now = hg_mono_s();
+	kc->miss_tokens += (now - kc->miss_last) * MISS_RATE;
+	if (kc->miss_tokens > MISS_BURST)
+		kc->miss_tokens = MISS_BURST;
+	kc->miss_last = now;
+	int ok = kc->miss_tokens >= 1;
+	if (ok)
+		kc->miss_tokens -= 1;
+	pthread_mutex_unlock(&kc->miss_lock);
+	return ok;
+}
 
 hg_status hg_keycache_new(hg_svc_store *st, hg_keycache **out)
 {
@@ -83,6 +105,9 @@ hg_status hg_keycache_new(hg_svc_store *st, hg_keycache **out)
 		return HG_ERR_NOMEM;
 	kc->st = st;
 	pthread_rwlock_init(&kc->lock, NULL);
+	pthread_mutex_init(&kc->miss_lock, NULL);
+	kc->miss_tokens = MISS_BURST;
+	kc->miss_last = hg_mono_s();
 	*out = kc;
 	return HG_OK;
 }
@@ -92,6 +117,7 @@ void hg_keycache_free(hg_keycache *kc)
 	if (!kc)
 		return;
 	pthread_rwlock_destroy(&kc->lock);
+	pthread_mutex_destroy(&kc->miss_lock);
 	free(kc->e);
 	free(kc);
 }
@@ -153,11 +179,15 @@ hg_status hg_keycache_auth(hg_keycache *kc, const char *token, struct hg_caller 
 	char kid[HG_SVC_ID_MAX];
 	memcpy(kid, id, (size_t)(sep - id));
 	kid[sep - id] = '\0';
-	if (!hg_valid_name(kid))
+	/* Ids are "k" + 12 hex digits (hg_key_create): anything else is not a
+	 * key and costs no lookup. */
+	if (strlen(kid) != 13 || kid[0] != 'k' || strspn(kid + 1, "0123456789abcdef") != 12)
 		return HG_ERR_DENIED;
 
 	struct entry e;
 	if (!lookup(kc, kid, &e)) {
+		if (!miss_allowed(kc))
+			return HG_ERR_RATE_LIMITED;
 		memset(&e, 0, sizeof e);
 		hg_status rc = hg_svc_key_get(kc->st, kid, &e.rec);
 		if (rc != HG_OK && rc != HG_ERR_NOT_FOUND)

@@ -338,6 +338,11 @@ static int begin(struct hg_req *r)
 			hg_reply_error(r, 503, "store_error", "cannot check the key right now");
 			return -1;
 		}
+		if (st == HG_ERR_RATE_LIMITED) {
+			r->retry_after = 1;
+			hg_reply_error(r, 503, "busy", "too many unknown keys; retry shortly");
+			return -1;
+		}
 		if (st != HG_OK) {
 			hg_reply_error(r, 401, "unauthorized", "unknown or revoked API key");
 			return -1;

@@ -94,7 +94,8 @@ typedef struct hg_keycache hg_keycache;
 hg_status hg_keycache_new(hg_svc_store *st, hg_keycache **out);
 void hg_keycache_free(hg_keycache *kc);
 /* Checks a bearer token; HG_OK fills *who, HG_ERR_DENIED otherwise,
- * HG_ERR_STORE when the store could not be asked. */
+ * HG_ERR_STORE when the store could not be asked, HG_ERR_RATE_LIMITED when
+ * too many unknown key ids were looked up lately (200/s, burst 400). */
 hg_status hg_keycache_auth(hg_keycache *kc, const char *token, struct hg_caller *who);
 
 /* ---- rate limits (ratelimit.c) ------------------------------------------ */
