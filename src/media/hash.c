@@ -340,8 +340,9 @@ hg_status hg_hash_bytes(hg_hasher *h, const void *data, size_t len, unsigned fla
 	return HG_OK;
 }
 
-/* Reads a whole stream, refusing more than `max` bytes. */
-static hg_status slurp(hg_hasher *h, FILE *f, const char *path, uint8_t **buf, size_t *len)
+/* Reads a whole stream, refusing more than limits.max_bytes. Messages leave
+ * out the path: callers print it, as for every other hashing error. */
+static hg_status slurp(hg_hasher *h, FILE *f, uint8_t **buf, size_t *len)
 {
 	size_t cap = 1 << 16, n = 0;
 	uint8_t *b = malloc(cap);
@@ -352,7 +353,7 @@ static hg_status slurp(hg_hasher *h, FILE *f, const char *path, uint8_t **buf, s
 			if ((uint64_t)cap > h->limits.max_bytes) {
 				free(b);
 				snprintf(h->errmsg, sizeof h->errmsg,
-					 "%s: larger than the %llu-byte limit", path,
+					 "larger than the %llu-byte limit",
 					 (unsigned long long)h->limits.max_bytes);
 				return HG_ERR_TOO_LARGE;
 			}
@@ -371,7 +372,7 @@ static hg_status slurp(hg_hasher *h, FILE *f, const char *path, uint8_t **buf, s
 	}
 	if (ferror(f)) {
 		free(b);
-		snprintf(h->errmsg, sizeof h->errmsg, "%s: read error: %s", path, strerror(errno));
+		snprintf(h->errmsg, sizeof h->errmsg, "read error: %s", strerror(errno));
 		return HG_ERR_IO;
 	}
 	*buf = b;
@@ -388,12 +389,12 @@ hg_status hg_hash_file(hg_hasher *h, const char *path, unsigned flags, hg_hashes
 		return HG_ERR_INVALID_ARG;
 	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
 	if (!f) {
-		snprintf(h->errmsg, sizeof h->errmsg, "%s: %s", path, strerror(errno));
+		snprintf(h->errmsg, sizeof h->errmsg, "cannot open: %s", strerror(errno));
 		return HG_ERR_IO;
 	}
 	uint8_t *buf = NULL;
 	size_t len = 0;
-	hg_status st = slurp(h, f, path, &buf, &len);
+	hg_status st = slurp(h, f, &buf, &len);
 	if (f != stdin)
 		fclose(f);
 	if (st)
