@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include <gif_lib.h>
-#include <jpeglib.h>
+#include "jpeg_encode.h"
 #include <libheif/heif.h>
 #include <png.h>
 #include <tiffio.h>
@@ -83,28 +83,9 @@ static uint8_t *picture(int w, int h)
 
 static struct buf make_jpeg(int w, int h)
 {
-	struct jpeg_compress_struct c;
-	struct jpeg_error_mgr err;
-	unsigned char *out = NULL;
 	unsigned long outlen = 0;
 	uint8_t *px = picture(w, h);
-	c.err = jpeg_std_error(&err);
-	jpeg_create_compress(&c);
-	jpeg_mem_dest(&c, &out, &outlen);
-	c.image_width = (JDIMENSION)w;
-	c.image_height = (JDIMENSION)h;
-	c.input_components = 3;
-	c.in_color_space = JCS_RGB;
-	jpeg_set_defaults(&c);
-	jpeg_set_quality(&c, 90, TRUE);
-	jpeg_simple_progression(&c);
-	jpeg_start_compress(&c, TRUE);
-	while (c.next_scanline < c.image_height) {
-		JSAMPROW row = px + (size_t)c.next_scanline * w * 3;
-		jpeg_write_scanlines(&c, &row, 1);
-	}
-	jpeg_finish_compress(&c);
-	jpeg_destroy_compress(&c);
+	unsigned char *out = hgt_jpeg_encode(px, (size_t)w, (size_t)h, 1, &outlen);
 	free(px);
 	struct buf b = {0};
 	buf_put(&b, out, outlen);

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jpeglib.h>
+#include "jpeg_encode.h"
 
 #include "harness.h"
 #include "hashgate/hashgate.h"
@@ -48,27 +48,7 @@ static unsigned char *make_jpeg(size_t w, size_t h, int progressive, unsigned lo
 			for (size_t x = box[0]; x < box[0] + w / 8 && x < w; x++)
 				memset(rgb + (y * w + x) * 3, (int)((seed >> 12) & 255), 3);
 	}
-	struct jpeg_compress_struct cinfo;
-	struct jpeg_error_mgr jerr;
-	unsigned char *out = NULL;
-	cinfo.err = jpeg_std_error(&jerr);
-	jpeg_create_compress(&cinfo);
-	jpeg_mem_dest(&cinfo, &out, len);
-	cinfo.image_width = (JDIMENSION)w;
-	cinfo.image_height = (JDIMENSION)h;
-	cinfo.input_components = 3;
-	cinfo.in_color_space = JCS_RGB;
-	jpeg_set_defaults(&cinfo);
-	jpeg_set_quality(&cinfo, 90, TRUE);
-	if (progressive)
-		jpeg_simple_progression(&cinfo);
-	jpeg_start_compress(&cinfo, TRUE);
-	while (cinfo.next_scanline < cinfo.image_height) {
-		JSAMPROW row = rgb + (size_t)cinfo.next_scanline * w * 3;
-		jpeg_write_scanlines(&cinfo, &row, 1);
-	}
-	jpeg_finish_compress(&cinfo);
-	jpeg_destroy_compress(&cinfo);
+	unsigned char *out = hgt_jpeg_encode(rgb, w, h, progressive, len);
 	free(rgb);
 	return out;
 }
