@@ -90,5 +90,25 @@ printf '%s' f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22x >"
 printf '%s' g8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22 >"$out/hex/seed-badchar"
 printf '' >"$out/hex/seed-empty"
 
+# fuzz_query: 4 bytes of geometry (width-1 and height-1, 9 bits each, little
+# endian) then raw RGB rows that the target tiles over the picture
+mkdir -p "$out/query"
+qseed() { # NAME W H, raw RGB on stdin
+	printf "\\x$(printf %02x $((($2 - 1) & 255)))\\x$(printf %02x $((($2 - 1) >> 8)))"
+	printf "\\x$(printf %02x $((($3 - 1) & 255)))\\x$(printf %02x $((($3 - 1) >> 8)))"
+	cat
+}
+printf '\x80\x10\x20' | qseed x 1 1 >"$out/query/seed-one-pixel"
+printf '\x77\x77\x77' | qseed x 64 64 >"$out/query/seed-flat"
+# a black band over the top with white glyph-like strokes (no font needed)
+convert -size 100x100 gradient:red-blue -fill black -draw 'rectangle 0,0 99,14' -fill white \
+	-draw 'rectangle 5,4 7,11 rectangle 10,4 15,5 rectangle 20,4 22,11 rectangle 26,9 40,11' \
+	-depth 8 rgb:- | qseed x 100 100 >"$out/query/seed-caption"
+convert -seed 7 -size 80x40 plasma:green-yellow -bordercolor black -border 0x10 -depth 8 rgb:- |
+	qseed x 80 60 >"$out/query/seed-letterbox"
+convert -seed 7 -size 100x100 xc:grey +noise Random -depth 8 rgb:- | head -c 997 | qseed x 300 200 >"$out/query/seed-noise-tiled"
+convert -seed 7 -size 100x100 xc:grey +noise Random -depth 8 rgb:- | head -c 61 | qseed x 513 3 >"$out/query/seed-513x3"
+convert -seed 7 -size 100x100 xc:grey +noise Random -depth 8 rgb:- | head -c 97 | qseed x 600 2 >"$out/query/seed-600x2"
+
 ls "$out"/* | wc -l
 du -sh "$out"
