@@ -6,12 +6,15 @@
  * scan resumable from one checkpoint (the last path of the finished prefix,
  * written atomically to --state) without ever recording which files did not
  * match. Files are hashed on -j threads with the gate's defaults
- * (HG_HASH_QUERY_DEFAULT + digests) and matched through the same bank index
- * and verdict as `hashgate serve` (src/service/banks.c). Only files that
- * match are printed; files that are not images are counted, not failed.
+ * (HG_HASH_QUERY_DEFAULT + digests for images, vPDQ + digests for videos,
+ * both for animated GIF/WebP) and matched through the same bank indexes and
+ * verdict as `hashgate serve` (src/service/banks.c). Only files that match
+ * are printed; files that are neither images nor videos are counted, not
+ * failed.
  *
  * Exit: 0 nothing matched, 1 something matched, 2 an error (a file that
- * could not be read or decoded as a recognised image, or a bad option).
+ * could not be read or decoded as a recognised image or video, or a bad
+ * option).
  */
 #include <errno.h>
 #include <ftw.h>
@@ -26,9 +29,11 @@
 
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "cli/video_opts.h"
 #include "hashgate/hashgate.h"
 #include "hashgate/store.h"
 #include "service/banks.h"
+#include "service/service.h"
 
 enum { ST_PENDING, ST_CLEAN, ST_MATCH, ST_SKIPPED, ST_FAILED };
 
@@ -45,6 +50,8 @@ struct scan {
 	hg_banks *banks;
 	const char *tenant;
 	hg_limits limits;
+	struct hg_cli_video video;
+	double query_pct, target_pct;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 };
@@ -76,11 +83,69 @@ static int by_path(const void *a, const void *b)
 	return strcmp(((const struct item *)a)->path, ((const struct item *)b)->path);
 }
 
+/* Matches what check_file hashed: PDQ (when it is an image of quality >= 50)
+ * and digests, then the video's frames against vpdq entries. */
+static int match_file(struct scan *s, const hg_hashes *hs, int image, const hg_vpdq *v,
+		      struct item *it)
+{
+	hg_status st = hg_banks_match(s->banks, s->tenant, hs,
+				      image && hs->pdq.quality >= HG_PDQ_MIN_QUALITY, HG_DIH_COUNT,
+				      &it->ms);
+	if (st == HG_OK && v->count) {
+		struct hg_video_query q = {v->frames, v->cropped_with_bars ? v->cropped : NULL,
+					   v->count, s->query_pct, s->target_pct};
+		st = hg_banks_match_video(s->banks, s->tenant, &q, &it->ms);
+	}
+	if (st != HG_OK) {
+		snprintf(it->errmsg, sizeof it->errmsg, "%s", hg_banks_errmsg(s->banks));
+		return ST_FAILED;
+	}
+	return it->ms.n ? ST_MATCH : ST_CLEAN;
+}
+
+/* Hashes one file as the gate hashes an upload: an image with PDQ, a video
+ * with vPDQ (streamed from the file), an animated GIF/WebP with both; plus
+ * the file's digests. Returns its state. */
+static int check_file(struct scan *s, hg_hasher *h, hg_video_hasher *vh, hg_hashes *hs,
+		      struct item *it)
+{
+	int gif;
+	hg_video_format vf = hg_cli_video_sniff(it->path, &gif);
+	int image = vf == HG_VIDEO_NONE || vf == HG_VIDEO_GIF || vf == HG_VIDEO_WEBP;
+	int video = vf != HG_VIDEO_NONE || gif;
+	hg_status st = HG_OK;
+	memset(hs, 0, sizeof *hs);
+	if (image)
+		st = hg_hash_file(h, it->path, HG_HASH_QUERY_DEFAULT | HG_HASH_DIGESTS, hs);
+	else if (hg_digest_file(it->path, hs) != 0)
+		st = HG_ERR_IO;
+	if ((st == HG_ERR_UNKNOWN_FORMAT || st == HG_ERR_EMPTY) && !video)
+		return ST_SKIPPED; /* stored content is not all images and videos */
+	if (st != HG_OK) {
+		snprintf(it->errmsg, sizeof it->errmsg, "%s",
+			 image ? hg_hasher_errmsg(h) : "cannot read the file");
+		return ST_FAILED;
+	}
+	hg_vpdq v = {0};
+	if (video && (st = hg_vpdq_hash_file(vh, it->path, &s->video.opts, &v)) != HG_OK) {
+		if (!(st == HG_ERR_UNKNOWN_FORMAT && gif)) { /* else: a one-image GIF */
+			snprintf(it->errmsg, sizeof it->errmsg, "%s", hg_video_hasher_errmsg(vh));
+			return ST_FAILED;
+		}
+	}
+	int state = match_file(s, hs, image, &v, it);
+	hg_vpdq_release(&v);
+	return state;
+}
+
 static void *worker(void *arg)
 {
 	struct scan *s = arg;
 	hg_hasher *h = NULL;
+	hg_video_hasher *vh = NULL;
 	hg_status init = hg_hasher_new(&s->limits, &h);
+	if (init == HG_OK)
+		init = hg_video_hasher_new(&s->video.limits, &vh);
 	hg_hashes *hs = malloc(sizeof *hs);
 	for (;;) {
 		pthread_mutex_lock(&s->lock);
@@ -91,25 +156,11 @@ static void *worker(void *arg)
 		struct item *it = &s->items[i];
 		int state;
 		hg_status st = init ? init : hs ? HG_OK : HG_ERR_NOMEM;
-		if (st == HG_OK)
-			st = hg_hash_file(h, it->path, HG_HASH_QUERY_DEFAULT | HG_HASH_DIGESTS, hs);
-		if (st == HG_ERR_UNKNOWN_FORMAT || st == HG_ERR_EMPTY) {
-			state = ST_SKIPPED; /* stored content is not all images */
-		} else if (st != HG_OK) {
-			snprintf(it->errmsg, sizeof it->errmsg, "%s",
-				 h ? hg_hasher_errmsg(h) : hg_strerror(st));
+		if (st != HG_OK) {
+			snprintf(it->errmsg, sizeof it->errmsg, "%s", hg_strerror(st));
 			state = ST_FAILED;
 		} else {
-			st = hg_banks_match(s->banks, s->tenant, hs,
-					    hs->pdq.quality >= HG_PDQ_MIN_QUALITY, HG_DIH_COUNT,
-					    &it->ms);
-			if (st != HG_OK) {
-				snprintf(it->errmsg, sizeof it->errmsg, "%s",
-					 hg_banks_errmsg(s->banks));
-				state = ST_FAILED;
-			} else {
-				state = it->ms.n ? ST_MATCH : ST_CLEAN;
-			}
+			state = check_file(s, h, vh, hs, it);
 		}
 		pthread_mutex_lock(&s->lock);
 		it->state = state;
@@ -118,6 +169,7 @@ static void *worker(void *arg)
 	}
 	free(hs);
 	hg_hasher_free(h);
+	hg_video_hasher_free(vh);
 	return NULL;
 }
 
@@ -128,21 +180,20 @@ static void print_match(const struct item *it, int json)
 		printf("%s,%s", verdict, it->path);
 		for (size_t k = 0; k < it->ms.n; k++) {
 			const struct hg_match *m = &it->ms.m[k];
-			printf(",%s:%s:%s:%d:%s", m->bank, m->entry_id, m->signal, m->distance,
-			       m->variant >= 0 ? hg_dihedral_name(m->variant) : m->signal);
+			if (!strcmp(m->signal, "vpdq"))
+				printf(",%s:%s:vpdq:%.2f:%.2f", m->bank, m->entry_id,
+				       m->vpdq.query_pct, m->vpdq.target_pct);
+			else
+				printf(",%s:%s:%s:%d:%s", m->bank, m->entry_id, m->signal,
+				       m->distance,
+				       m->variant >= 0 ? hg_dihedral_name(m->variant) : m->signal);
 		}
 		putchar('\n');
 		return;
 	}
 	json_t *arr = json_array();
-	for (size_t k = 0; k < it->ms.n; k++) {
-		const struct hg_match *m = &it->ms.m[k];
-		json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:i,s:s}", "bank", m->bank,
-						     "action", m->action, "entry_id", m->entry_id,
-						     "signal_type", m->signal, "distance", m->distance,
-						     "variant", m->variant >= 0 ? hg_dihedral_name(m->variant)
-									: m->signal));
-	}
+	for (size_t k = 0; k < it->ms.n; k++)
+		json_array_append_new(arr, hg_match_json(&it->ms.m[k]));
 	json_t *o = json_pack("{s:s,s:s,s:o}", "file", it->path, "verdict", verdict, "matches", arr);
 	char *txt = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
 	if (txt)
@@ -189,15 +240,23 @@ static const char usage[] =
 	"  -j N              hash on N threads (default 2)\n"
 	"  --state FILE      resume from / record progress in FILE\n"
 	"  --json            one JSON object per matched file\n"
-	"  --quiet           no progress line on stderr\n" HG_CLI_LIMIT_USAGE;
+	"  --quiet           no progress line on stderr\n"
+	"  --query-pct P     videos: share of the file's frames that must match (default 80)\n"
+	"  --target-pct P    videos: share of the bank video's frames that must match (default 0)\n"
+	HG_CLI_VIDEO_USAGE HG_CLI_LIMIT_USAGE;
 
 int hg_cmd_scan(int argc, char **argv)
 {
 	const char *db = getenv("HASHGATE_DB"), *state = NULL;
-	struct scan s = {.tenant = HG_DEFAULT_TENANT};
+	struct scan s = {.tenant = HG_DEFAULT_TENANT, .query_pct = HG_VPDQ_DEFAULT_QUERY_PCT,
+			 .target_pct = HG_VPDQ_DEFAULT_TARGET_PCT};
 	long threads = 2;
 	int json = 0, quiet = 0, i, used;
 	hg_limits_default(&s.limits);
+	hg_cli_video_init(&s.video);
+	/* As the gate: letterboxed copies match; skipping unsampled
+	 * non-reference frames never changes the hashes. */
+	s.video.opts.flags = HG_VPDQ_CROP_BARS | HG_VPDQ_SKIP_NONREF;
 	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -216,7 +275,14 @@ int hg_cmd_scan(int argc, char **argv)
 			json = 1;
 		} else if (!strcmp(a, "--quiet")) {
 			quiet = 1;
-		} else if ((used = hg_cli_limit_option(argc, argv, i, &s.limits)) > 0) {
+		} else if ((!strcmp(a, "--query-pct") || !strcmp(a, "--target-pct")) &&
+			   i + 1 < argc) {
+			if (hg_cli_parse_pct(argv[++i], a[2] == 'q' ? &s.query_pct : &s.target_pct))
+				return hg_cli_usage_error("scan", usage, "percentages are 0..100");
+		} else if ((used = hg_cli_video_option(argc, argv, i, &s.video)) != 0 ||
+			   (used = hg_cli_limit_option(argc, argv, i, &s.limits)) > 0) {
+			if (used < 0)
+				return hg_cli_usage_error("scan", usage, "bad option value");
 			i += used - 1;
 		} else {
 			return hg_cli_usage_error("scan", usage, "unknown option or missing value");
@@ -226,6 +292,7 @@ int hg_cmd_scan(int argc, char **argv)
 		return hg_cli_usage_error("scan", usage, "nothing to scan");
 	if (!db)
 		db = "hashgate.db";
+	hg_cli_video_inherit(&s.video, &s.limits);
 
 	char resume[4096];
 	if (state && load_state(state, resume, sizeof resume)) {
@@ -290,7 +357,7 @@ int hg_cmd_scan(int argc, char **argv)
 		pthread_join(tid[t], NULL);
 	if (!quiet)
 		fprintf(stderr, "%sscanned %zu files (%zu resumed past): %zu matched, %zu clean, "
-			"%zu not images, %zu errors\n", progress ? "\r\033[K" : "", s.n - start, start,
+			"%zu neither images nor videos, %zu errors\n", progress ? "\r\033[K" : "", s.n - start, start,
 			counts[ST_MATCH], counts[ST_CLEAN], counts[ST_SKIPPED], counts[ST_FAILED]);
 	hg_banks_free(s.banks);
 	for (size_t k = 0; k < s.n; k++)

@@ -52,16 +52,6 @@ struct query {
 	const hg_vpdq_frame *cropped; /* the frames without their bars, or NULL */
 };
 
-static int parse_pct(const char *s, double *out)
-{
-	char *end;
-	double d = strtod(s, &end);
-	if (end == s || *end || !(d >= 0 && d <= 100))
-		return -1;
-	*out = d;
-	return 0;
-}
-
 static int cmp_match(const void *a, const void *b)
 {
 	const hg_vpdq_match *x = a, *y = b;
@@ -337,7 +327,7 @@ int hg_cmd_vmatch(int argc, char **argv)
 			}
 		} else if ((!strcmp(a, "--query-pct") || !strcmp(a, "--target-pct")) &&
 			   i + 1 < argc) {
-			if (parse_pct(argv[++i], a[2] == 'q' ? &qpct : &tpct)) {
+			if (hg_cli_parse_pct(argv[++i], a[2] == 'q' ? &qpct : &tpct)) {
 				rc = hg_cli_usage_error("vmatch", usage, "percentages are 0..100");
 				goto out;
 			}

@@ -65,17 +65,35 @@ void hg_cli_video_inherit(struct hg_cli_video *v, const hg_limits *img)
 		v->limits.max_side = img->max_side;
 }
 
-int hg_cli_is_video(const char *path)
+hg_video_format hg_cli_video_sniff(const char *path, int *gif)
 {
+	*gif = 0;
 	if (!strcmp(path, "-"))
-		return 0;
+		return HG_VIDEO_NONE;
 	FILE *f = fopen(path, "rb");
 	if (!f)
-		return 0;
+		return HG_VIDEO_NONE;
 	unsigned char head[1024];
 	size_t n = fread(head, 1, sizeof head, f);
 	fclose(f);
-	return hg_video_sniff(head, n) != HG_VIDEO_NONE || (n >= 6 && !memcmp(head, "GIF8", 4));
+	*gif = n >= 6 && !memcmp(head, "GIF8", 4);
+	return hg_video_sniff(head, n);
+}
+
+int hg_cli_is_video(const char *path)
+{
+	int gif;
+	return hg_cli_video_sniff(path, &gif) != HG_VIDEO_NONE || gif;
+}
+
+int hg_cli_parse_pct(const char *s, double *out)
+{
+	char *end;
+	double d = strtod(s, &end);
+	if (end == s || *end || !(d >= 0 && d <= 100))
+		return -1;
+	*out = d;
+	return 0;
 }
 
 void hg_cli_print_vpdq_text(const hg_vpdq *v, const char *path)

@@ -39,6 +39,14 @@ void hg_cli_video_inherit(struct hg_cli_video *v, const hg_limits *image_limits)
  * unreadable (the image path then reports the error). */
 int hg_cli_is_video(const char *path);
 
+/* The video container of `path` from its first KiB (HG_VIDEO_NONE for "-",
+ * unreadable files and non-videos); *gif is set when it is a GIF at all (a
+ * GIF whose second image lies past the first KiB sniffs as HG_VIDEO_NONE). */
+hg_video_format hg_cli_video_sniff(const char *path, int *gif);
+
+/* A percentage option's value, 0..100: 0, or -1 when bad. */
+int hg_cli_parse_pct(const char *s, double *out);
+
 /* The reference's lines, "frameNumber,quality,hex,timestamp"; with `path`
  * non-NULL, ",path" is appended to each line. */
 void hg_cli_print_vpdq_text(const hg_vpdq *v, const char *path);

@@ -1,10 +1,11 @@
 /*
  * banks.c — banks for the HTTP gate: the store (hg_store) for what is kept,
  * one in-memory index per tenant (hg_index for PDQ, hg_digest_index for
- * MD5/SHA-1/SHA-256) for what is matched, and a follower that keeps the two
- * in step.
+ * MD5/SHA-1/SHA-256, hg_vpdq_index for vPDQ videos) for what is matched, and
+ * a follower that keeps the two in step.
  *
- *   tenant ─► struct tenant { hg_index *pdq; hg_digest_index *dig; }
+ *   tenant ─► struct tenant { hg_index *pdq; hg_digest_index *dig;
+ *                             hg_vpdq_index *vpdq; }
  *   index id = (bank slot << 40) | store entry id
  *   bank slot ─► struct bank { id, tenant, name, action, radius, enabled,
  *                              version applied to the index }
@@ -16,6 +17,7 @@
  * made through this process at once (so a curator's next check sees it), and
  * every second for changes made elsewhere (the CLI, other replicas).
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -24,6 +26,7 @@
 
 #include "hashgate/index.h"
 #include "hashgate/store.h"
+#include "hashgate/vpdq.h"
 #include "service/banks.h"
 #include "service/service.h"
 
@@ -47,6 +50,8 @@ struct tenant {
 	hg_index *pdq;
 	hg_digest_index *dig;
 	pthread_rwlock_t dig_lock; /* digest adds/removes need exclusive access */
+	hg_vpdq_index *vpdq;       /* one video per vpdq entry, id as for pdq */
+	pthread_rwlock_t vpdq_lock; /* one writer, not concurrent with queries */
 };
 
 struct hg_banks {
@@ -127,12 +132,15 @@ static struct tenant *tenant_get(hg_banks *b, const char *name)
 	if (!t)
 		return NULL;
 	snprintf(t->name, sizeof t->name, "%s", name);
-	if (hg_index_new(NULL, &t->pdq) != HG_OK || hg_digest_index_new(&t->dig) != HG_OK) {
+	if (hg_index_new(NULL, &t->pdq) != HG_OK || hg_digest_index_new(&t->dig) != HG_OK ||
+	    hg_vpdq_index_new(NULL, &t->vpdq) != HG_OK) {
 		hg_index_free(t->pdq);
+		hg_digest_index_free(t->dig);
 		free(t);
 		return NULL;
 	}
 	pthread_rwlock_init(&t->dig_lock, NULL);
+	pthread_rwlock_init(&t->vpdq_lock, NULL);
 	pthread_rwlock_wrlock(&b->meta);
 	b->tenants[b->ntenants++] = t;
 	pthread_rwlock_unlock(&b->meta);
@@ -218,6 +226,44 @@ static int unhex(const char *s, uint8_t *out, size_t n)
 	return 0;
 }
 
+hg_status hg_banks_vpdq_frames(const char *value, hg_vpdq_frame **frames, size_t *n)
+{
+	*frames = NULL;
+	*n = 0;
+	size_t len = strlen(value), count = (len + 1) / (HG_PDQ_HEX_LEN + 1);
+	hg_vpdq_frame *f = calloc(count ? count : 1, sizeof *f);
+	if (!f)
+		return HG_ERR_NOMEM;
+	for (size_t i = 0; i < count; i++) {
+		const char *hex = value + i * (HG_PDQ_HEX_LEN + 1);
+		if (hg_pdq_from_hex(hex, HG_PDQ_HEX_LEN, &f[i].hash) != HG_OK ||
+		    (hex[HG_PDQ_HEX_LEN] && hex[HG_PDQ_HEX_LEN] != ' ')) {
+			free(f);
+			return HG_ERR_PARSE;
+		}
+		f[i].quality = 100; /* stored values carry no quality: every frame counts */
+		f[i].frame_number = (int64_t)i;
+	}
+	*frames = f;
+	*n = count;
+	return HG_OK;
+}
+
+/* A vpdq entry added to or removed from its tenant's video index. */
+static hg_status apply_vpdq(struct tenant *t, const hg_entry *e, uint64_t id, int removed)
+{
+	hg_vpdq_frame *f = NULL;
+	size_t n = 0;
+	hg_status st = removed ? HG_OK : hg_banks_vpdq_frames(e->value, &f, &n);
+	if (st != HG_OK)
+		return st;
+	pthread_rwlock_wrlock(&t->vpdq_lock);
+	st = removed ? hg_vpdq_index_remove(t->vpdq, id) : hg_vpdq_index_add(t->vpdq, id, f, n);
+	pthread_rwlock_unlock(&t->vpdq_lock);
+	free(f);
+	return st;
+}
+
 static int apply_change(void *ctx, const hg_entry *e, int removed)
 {
 	struct apply *a = ctx;
@@ -242,6 +288,8 @@ static int apply_change(void *ctx, const hg_entry *e, int removed)
 		else
 			st = HG_ERR_PARSE;
 		pthread_rwlock_unlock(&t->dig_lock);
+	} else if (e->signal == HG_SIGNAL_VPDQ) {
+		st = apply_vpdq(t, e, id, removed);
 	}
 	/* Already there / already gone: a replay of a change we had applied. */
 	if (st != HG_OK && st != HG_ERR_EXISTS && st != HG_ERR_NOT_FOUND)
@@ -431,6 +479,12 @@ static hg_status load_all(hg_banks *b, char *err, size_t errlen)
 		if (st == HG_OK) {
 			hg_index_free(t->pdq);
 			t->pdq = idx;
+			/* vpdq entries went in one by one (apply_change): make the
+			 * first queries as fast as later ones. */
+			st = hg_vpdq_index_compact(t->vpdq);
+			if (st != HG_OK)
+				snprintf(err, errlen, "indexing videos of tenant %s: %s", t->name,
+					 hg_strerror(st));
 		}
 		free(l.hashes);
 		free(l.ids);
@@ -483,6 +537,8 @@ void hg_banks_free(hg_banks *b)
 		hg_index_free(b->tenants[i]->pdq);
 		hg_digest_index_free(b->tenants[i]->dig);
 		pthread_rwlock_destroy(&b->tenants[i]->dig_lock);
+		hg_vpdq_index_free(b->tenants[i]->vpdq);
+		pthread_rwlock_destroy(&b->tenants[i]->vpdq_lock);
 		free(b->tenants[i]);
 	}
 	for (size_t i = 0; i < b->nbanks; i++)
@@ -509,6 +565,9 @@ size_t hg_banks_indexed(hg_banks *b)
 		pthread_rwlock_rdlock(&b->tenants[i]->dig_lock);
 		n += hg_digest_index_count(b->tenants[i]->dig);
 		pthread_rwlock_unlock(&b->tenants[i]->dig_lock);
+		pthread_rwlock_rdlock(&b->tenants[i]->vpdq_lock);
+		n += hg_vpdq_index_count(b->tenants[i]->vpdq);
+		pthread_rwlock_unlock(&b->tenants[i]->vpdq_lock);
 	}
 	pthread_rwlock_unlock(&b->meta);
 	return n;
@@ -528,6 +587,7 @@ static int add_match(struct hg_match_set *s, const struct bank *k, uint64_t id,
 		s->cap = cap;
 	}
 	struct hg_match *m = &s->m[s->n++];
+	memset(m, 0, sizeof *m);
 	snprintf(m->bank, sizeof m->bank, "%s", k->name);
 	snprintf(m->action, sizeof m->action, "%s", hg_action_name(k->action));
 	snprintf(m->entry_id, sizeof m->entry_id, "%llu", (unsigned long long)(id & ENTRY_MASK));
@@ -537,23 +597,31 @@ static int add_match(struct hg_match_set *s, const struct bank *k, uint64_t id,
 	return 0;
 }
 
+/* The match of entry `id` for `signal` among s->m[first..], or NULL. */
+static struct hg_match *find_match(struct hg_match_set *s, size_t first, uint64_t id,
+				   const char *signal)
+{
+	char want[64];
+	snprintf(want, sizeof want, "%llu", (unsigned long long)(id & ENTRY_MASK));
+	for (size_t i = first; i < s->n; i++)
+		if (!strcmp(s->m[i].entry_id, want) && !strcmp(s->m[i].signal, signal))
+			return &s->m[i];
+	return NULL;
+}
+
 /* If entry `id` is already among out->m[first..], keeps the better of the
  * two distances and returns 1; returns 0 when it is new. */
 static int keep_best(struct hg_match_set *s, size_t first, uint64_t id, int distance,
 		     int variant)
 {
-	char want[64];
-	snprintf(want, sizeof want, "%llu", (unsigned long long)(id & ENTRY_MASK));
-	for (size_t i = first; i < s->n; i++) {
-		if (strcmp(s->m[i].entry_id, want) != 0 || strcmp(s->m[i].signal, "pdq") != 0)
-			continue;
-		if (distance < s->m[i].distance) {
-			s->m[i].distance = distance;
-			s->m[i].variant = variant;
-		}
-		return 1;
+	struct hg_match *m = find_match(s, first, id, "pdq");
+	if (!m)
+		return 0;
+	if (distance < m->distance) {
+		m->distance = distance;
+		m->variant = variant;
 	}
-	return 0;
+	return 1;
 }
 
 const char *hg_match_verdict(const struct hg_match_set *ms)
@@ -655,6 +723,82 @@ hg_status hg_banks_match(hg_banks *b, const char *tenant, const hg_hashes *h, in
 		return fail(b, st, "matching failed: %s", hg_strerror(st));
 	}
 	return HG_OK;
+}
+
+hg_status hg_banks_match_video(hg_banks *b, const char *tenant, const struct hg_video_query *q,
+			       struct hg_match_set *out)
+{
+	hg_vpdq_match *found[2] = {NULL, NULL};
+	size_t nfound[2] = {0, 0}, first = out->n;
+	hg_status st = HG_OK;
+	pthread_rwlock_rdlock(&b->meta);
+	struct tenant *t = tenant_find(b, tenant);
+	if (t) {
+		pthread_rwlock_rdlock(&t->vpdq_lock);
+		st = hg_vpdq_index_query(t->vpdq, q->frames, q->count, q->query_pct, q->target_pct,
+					 &found[0], &nfound[0]);
+		if (st == HG_OK && q->cropped)
+			st = hg_vpdq_index_query(t->vpdq, q->cropped, q->count, q->query_pct,
+						 q->target_pct, &found[1], &nfound[1]);
+		pthread_rwlock_unlock(&t->vpdq_lock);
+	}
+	/* found[1]: the frames without their bars; an entry met both ways keeps
+	 * the better query share. */
+	for (int pass = 0; pass < 2 && st == HG_OK; pass++) {
+		for (size_t i = 0; i < nfound[pass] && st == HG_OK; i++) {
+			const hg_vpdq_match *v = &found[pass][i];
+			const struct bank *k = live_bank(b, v->video_id);
+			if (!k)
+				continue;
+			struct hg_match *m = find_match(out, first, v->video_id, "vpdq");
+			if (m && m->vpdq.query_pct >= v->query_pct)
+				continue;
+			if (!m && add_match(out, k, v->video_id, "vpdq", 0, -1))
+				st = HG_ERR_NOMEM;
+			else if (!m)
+				m = &out->m[out->n - 1];
+			if (m) {
+				m->vpdq = *v;
+				m->bars_cropped = pass;
+			}
+		}
+	}
+	pthread_rwlock_unlock(&b->meta);
+	hg_vpdq_matches_free(found[0]);
+	hg_vpdq_matches_free(found[1]);
+	if (st != HG_OK)
+		return fail(b, st, "video matching failed: %s", hg_strerror(st));
+	return HG_OK;
+}
+
+/* A percentage as the response shows it: two decimals, like vmatch. */
+static json_t *pct_json(double pct)
+{
+	return json_real(round(pct * 100) / 100);
+}
+
+/* One matched entry: distance and variant for PDQ and digests, the shares
+ * and the frame counts behind them for vPDQ. */
+json_t *hg_match_json(const struct hg_match *m)
+{
+	json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "bank", m->bank, "action", m->action,
+			      "entry_id", m->entry_id, "signal_type", m->signal);
+	if (strcmp(m->signal, "vpdq") != 0) {
+		json_object_set_new(o, "distance", json_integer(m->distance));
+		if (m->variant >= 0)
+			json_object_set_new(o, "variant", json_string(hg_dihedral_name(m->variant)));
+		return o;
+	}
+	const hg_vpdq_match *v = &m->vpdq;
+	json_object_set_new(o, "query_pct", pct_json(v->query_pct));
+	json_object_set_new(o, "target_pct", pct_json(v->target_pct));
+	json_object_set_new(o, "query_frames_matched", json_integer((json_int_t)v->query_matched));
+	json_object_set_new(o, "query_frames_usable", json_integer((json_int_t)v->query_usable));
+	json_object_set_new(o, "target_frames_matched",
+			    json_integer((json_int_t)v->target_matched));
+	json_object_set_new(o, "target_frames_usable", json_integer((json_int_t)v->target_usable));
+	json_object_set_new(o, "bars_cropped", json_boolean(m->bars_cropped));
+	return o;
 }
 
 /* ---- management ------------------------------------------------------------------ */
@@ -820,28 +964,39 @@ static hg_status parse_entries(hg_banks *b, json_t *list, hg_entry_input *in)
 {
 	size_t i;
 	json_t *e;
+	/* A vpdq value can be HG_VPDQ_MAX_FRAMES hashes long. */
+	char *norm = malloc(HG_SIGNAL_VALUE_MAX + 1);
+	if (!norm)
+		return fail(b, HG_ERR_NOMEM, "out of memory");
+	hg_status st = HG_OK;
 	json_array_foreach(list, i, e) {
 		const char *type = json_string_value(json_object_get(e, "signal_type"));
 		const char *value = json_string_value(json_object_get(e, "value"));
 		json_t *ext = json_object_get(e, "external_id"), *src = json_object_get(e, "source");
-		char msg[256], norm[80];
+		char msg[256];
 		if (!json_is_object(e) || !type || !value || (ext && !json_is_string(ext)) ||
-		    (src && !json_is_string(src)))
-			return fail(b, HG_ERR_PARSE, "entries[%zu]: needs \"signal_type\" and \"value\""
-				    " strings (\"external_id\", \"source\" optional)", i);
-		if (hg_signal_parse(type, strlen(type), &in[i].signal) != HG_OK ||
-		    in[i].signal == HG_SIGNAL_VPDQ)
-			return fail(b, HG_ERR_PARSE, "entries[%zu]: signal_type is pdq, md5, sha1 or"
-				    " sha256", i);
-		if (hg_signal_normalize(in[i].signal, value, strlen(value), norm, sizeof norm, NULL,
-					msg, sizeof msg) != HG_OK)
-			return fail(b, HG_ERR_PARSE, "entries[%zu]: bad value: %s", i, msg);
+		    (src && !json_is_string(src))) {
+			st = fail(b, HG_ERR_PARSE, "entries[%zu]: needs \"signal_type\" and \"value\""
+				  " strings (\"external_id\", \"source\" optional)", i);
+			break;
+		}
+		if (hg_signal_parse(type, strlen(type), &in[i].signal) != HG_OK) {
+			st = fail(b, HG_ERR_PARSE, "entries[%zu]: signal_type is pdq, md5, sha1, sha256"
+				  " or vpdq", i);
+			break;
+		}
+		if (hg_signal_normalize(in[i].signal, value, strlen(value), norm,
+					HG_SIGNAL_VALUE_MAX + 1, NULL, msg, sizeof msg) != HG_OK) {
+			st = fail(b, HG_ERR_PARSE, "entries[%zu]: bad value: %s", i, msg);
+			break;
+		}
 		in[i].value = value;
 		in[i].value_len = strlen(value);
 		in[i].external_id = json_string_value(ext);
 		in[i].source = json_string_value(src);
 	}
-	return HG_OK;
+	free(norm);
+	return st;
 }
 
 static json_t *result_json(const hg_change_result *r)

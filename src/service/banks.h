@@ -18,9 +18,14 @@ struct hg_match {
 	char bank[72];
 	char action[8];     /* block | review | allow */
 	char entry_id[64];
-	char signal[8];     /* pdq | md5 | sha1 | sha256 */
-	int distance;       /* 0 for digests */
-	int variant;        /* hg_dihedral for pdq, -1 for digests */
+	char signal[8];     /* pdq | md5 | sha1 | sha256 | vpdq */
+	int distance;       /* 0 for digests and vpdq */
+	int variant;        /* hg_dihedral for pdq, -1 for digests and vpdq */
+	/* vpdq only (zero otherwise): the shares behind the match (video_id is
+	 * the index id) and whether they came from the frames with their dark
+	 * bars cut off (HG_VPDQ_CROP_BARS). */
+	hg_vpdq_match vpdq;
+	int bars_cropped;
 };
 
 struct hg_match_set {
@@ -47,6 +52,32 @@ size_t hg_banks_indexed(hg_banks *b);
 hg_status hg_banks_match(hg_banks *b, const char *tenant, const hg_hashes *h, int use_pdq,
 			 int nvariants, struct hg_match_set *out);
 void hg_match_set_free(struct hg_match_set *s);
+
+/* One match as the gate and the scanner print it (new reference):
+ * {bank, action, entry_id, signal_type} plus distance (and variant for PDQ),
+ * or for vpdq query_pct, target_pct, the frame counts and bars_cropped. */
+json_t *hg_match_json(const struct hg_match *m);
+
+/* A hashed video to match against vpdq entries: its frames, and (when it
+ * had dark bars, NULL otherwise) the same frames hashed without them. */
+struct hg_video_query {
+	const hg_vpdq_frame *frames, *cropped;
+	size_t count;
+	double query_pct, target_pct; /* thresholds, 0..100 (vmatch's rule) */
+};
+
+/* Appends to *out (after what hg_banks_match put there) every vpdq entry of
+ * `tenant`'s enabled banks the video matches: through the tenant's
+ * hg_vpdq_index (one radius lookup per query frame, whatever the number of
+ * bank videos), with the frames as hashed and, when q->cropped is set,
+ * without their bars, keeping each entry's better query share. */
+hg_status hg_banks_match_video(hg_banks *b, const char *tenant, const struct hg_video_query *q,
+			       struct hg_match_set *out);
+
+/* The frames of a stored vpdq value (space-separated PDQ hex, as
+ * hg_signal_normalize writes it), each with quality 100 (stored values carry
+ * none). *frames is malloc'd. HG_ERR_PARSE, HG_ERR_NOMEM. */
+hg_status hg_banks_vpdq_frames(const char *value, hg_vpdq_frame **frames, size_t *n);
 /* The verdict of a match set: allow-list beats block beats review; nothing
  * matched: "allow". A static string. */
 const char *hg_match_verdict(const struct hg_match_set *ms);

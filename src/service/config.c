@@ -51,6 +51,21 @@ static const struct opt opts[] = {
 	 "days audit records are kept (0 = forever)"},
 	{"max-pixels", LONG, S(max_pixels), 1, 1L << 40, "100000000", "largest image, pixels"},
 	{"max-side", LONG, S(max_side), 1, 65535, "65535", "largest image side, px"},
+	{"max-video-seconds", DBL, S(max_video_seconds), 0.001, 1e6, "900",
+	 "longest video, seconds of media (413 past it)"},
+	{"max-video-frames", LONG, S(max_video_frames), 1, 1L << 40, "54000",
+	 "most frames in a video, decoded or not"},
+	{"max-video-pixels", LONG, S(max_video_pixels), 1, 1L << 40, "9437184",
+	 "largest video frame, pixels (4096x2304)"},
+	{"max-video-side", LONG, S(max_video_side), 1, 65535, "4096", "largest video frame side, px"},
+	{"max-video-decode-seconds", DBL, S(max_video_decode_seconds), 0.001, 86400, "120",
+	 "wall-clock time one video may take to decode and hash (413 past it)"},
+	{"video-seconds-per-hash", DBL, S(video_seconds_per_hash), 0, 3600, "1",
+	 "videos: one frame hash per this many seconds (0 = every frame)"},
+	{"video-query-pct", DBL, S(video_query_pct), 0, 100, "80",
+	 "share of a video's usable frames that must match a bank video"},
+	{"video-target-pct", DBL, S(video_target_pct), 0, 100, "0",
+	 "share of the bank video's frames that must match"},
 	{"journal-flush-ms", LONG, S(journal_flush_ms), 1, 10000, "20",
 	 "longest a decision record waits before it is written"},
 	{"quiet", FLAG, S(quiet), 0, 1, "0", "no access log on stderr"},
@@ -224,6 +239,17 @@ int hg_serve_config_load(struct hg_serve_config *cfg, int argc, char **argv, int
 	if (!cfg->workers)
 		cfg->workers = cores;
 	return 0;
+}
+
+void hg_serve_video_limits(const struct hg_serve_config *cfg, hg_video_limits *out)
+{
+	hg_video_limits_default(out);
+	out->max_bytes = (uint64_t)cfg->max_body;
+	out->max_seconds = cfg->max_video_seconds;
+	out->max_frames = (uint64_t)cfg->max_video_frames;
+	out->max_pixels = (uint64_t)cfg->max_video_pixels;
+	out->max_side = (uint32_t)cfg->max_video_side;
+	out->max_decode_seconds = cfg->max_video_decode_seconds;
 }
 
 void hg_serve_config_usage(FILE *out)

@@ -277,11 +277,12 @@ static int content_type_ok(struct hg_req *r)
 			r->multipart = 1;
 			return 1;
 		}
-		if (type_is(ct, "application/octet-stream") || !strncasecmp(ct, "image/", 6))
+		if (type_is(ct, "application/octet-stream") || !strncasecmp(ct, "image/", 6) ||
+		    !strncasecmp(ct, "video/", 6))
 			return 1;
 		hg_reply_error(r, 415, "unsupported_media_type",
-			       "send the image as application/octet-stream, image/* or multipart"
-			       " field \"file\" (got '%s')", ct);
+			       "send the image or video as application/octet-stream, image/*,"
+			       " video/* or multipart field \"file\" (got '%s')", ct);
 		return 0;
 	case HG_BODY_TEXT:
 		if (!strncasecmp(ct, "text/", 5) || type_is(ct, "application/x-ndjson") ||
@@ -725,8 +726,10 @@ hg_status hg_server_new(const struct hg_serve_config *cfg, hg_server **out, char
 		snprintf(err, errlen, "out of memory");
 	if (st == HG_OK && (st = hg_metrics_new(hg_nroutes, route_names, &s->metrics)) != HG_OK)
 		snprintf(err, errlen, "out of memory");
-	if (st == HG_OK &&
-	    (st = hg_workers_new(cfg->workers, cfg->queue, &s->limits, &s->workers)) != HG_OK)
+	hg_video_limits vlimits;
+	hg_serve_video_limits(cfg, &vlimits);
+	if (st == HG_OK && (st = hg_workers_new(cfg->workers, cfg->queue, &s->limits, &vlimits,
+						&s->workers)) != HG_OK)
 		snprintf(err, errlen, "cannot start the hashing workers");
 	if (st == HG_OK && pipe2(s->stop_pipe, O_CLOEXEC) != 0) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));

@@ -97,17 +97,71 @@ static int nonzero(const uint8_t *b, size_t n)
 	return 0;
 }
 
+/* Frames of a video usable for matching (quality >= 50, duplicates out);
+ * -1 when out of memory. */
+static long usable_frames(const hg_vpdq *v)
+{
+	hg_pdq *tmp = malloc((v->count ? v->count : 1) * sizeof *tmp);
+	if (!tmp)
+		return -1;
+	size_t n = hg_vpdq_usable(v->frames, v->count, HG_PDQ_MIN_QUALITY, tmp);
+	free(tmp);
+	return (long)n;
+}
+
+/* SHA-256 of a video's vPDQ in the reference's text form (one line per
+ * frame): binds the frame hashes to the audit record without storing them
+ * there. */
+static void vpdq_digest(const hg_vpdq *v, char out[65])
+{
+	size_t cap = v->count * HG_VPDQ_LINE_MAX + 1, len = 0;
+	char *text = malloc(cap);
+	for (size_t i = 0; text && i < v->count; i++) {
+		len += hg_vpdq_format_line(&v->frames[i], text + len, cap - len);
+		text[len++] = '\n';
+	}
+	hg_sha256_hex(text ? text : "", text ? len : 0, out);
+	free(text);
+}
+
+/* The "video" object of a response: what was decoded and hashed. */
+static json_t *video_json(const hg_vpdq *v, long usable, double seconds_per_hash)
+{
+	return json_pack("{s:s,s:s,s:I,s:I,s:f,s:I,s:I,s:I,s:f,s:I}", "format",
+			 hg_video_format_name(v->format), "codec", v->codec ? v->codec : "",
+			 "width", (json_int_t)v->width, "height", (json_int_t)v->height, "fps",
+			 v->fps, "frames_decoded", (json_int_t)v->frames_decoded, "frames_hashed",
+			 (json_int_t)v->count, "frames_usable", (json_int_t)usable,
+			 "seconds_per_hash", seconds_per_hash, "frames_with_bars",
+			 (json_int_t)v->cropped_with_bars);
+}
+
 /*
  * Everything after hashing, shared by uploads and hash-only checks: match,
  * decide, record (decision + audit, and a review item for a review
- * verdict), reply. `have_pdq` says whether h->pdq holds a hash.
+ * verdict), reply. `have_pdq` says whether h->pdq holds a hash; `video` is
+ * the upload's vPDQ when it was a video (an animated GIF or WebP has both:
+ * its first frame as an image and its vPDQ), else NULL.
  */
-static void decide(struct hg_req *r, const hg_hashes *h, int have_pdq, int nvariants)
+static void decide(struct hg_req *r, const hg_hashes *h, int have_pdq, int nvariants,
+		   const hg_vpdq *video)
 {
 	hg_server *s = r->srv;
 	int use_pdq = have_pdq && h->pdq.quality >= HG_PDQ_MIN_QUALITY;
+	long usable = video ? usable_frames(video) : 0;
+	if (usable < 0) {
+		hg_reply_error(r, 503, "busy", "out of memory");
+		return;
+	}
 	struct hg_match_set ms = {0};
 	hg_status st = hg_banks_match(s->banks, r->who.tenant, h, use_pdq, nvariants, &ms);
+	if (st == HG_OK && usable > 0) {
+		struct hg_video_query q = {video->frames,
+					   video->cropped_with_bars ? video->cropped : NULL,
+					   video->count, s->cfg.video_query_pct,
+					   s->cfg.video_target_pct};
+		st = hg_banks_match_video(s->banks, r->who.tenant, &q, &ms);
+	}
 	if (st != HG_OK) {
 		hg_match_set_free(&ms);
 		hg_reply_status(r, st, hg_banks_errmsg(s->banks));
@@ -117,12 +171,7 @@ static void decide(struct hg_req *r, const hg_hashes *h, int have_pdq, int nvari
 	json_t *matches = json_array();
 	for (size_t i = 0; i < ms.n; i++) {
 		const struct hg_match *m = &ms.m[i];
-		json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:i}", "bank", m->bank, "action", m->action,
-				      "entry_id", m->entry_id, "signal_type", m->signal, "distance",
-				      m->distance);
-		if (m->variant >= 0)
-			json_object_set_new(o, "variant", json_string(hg_dihedral_name(m->variant)));
-		json_array_append_new(matches, o);
+		json_array_append_new(matches, hg_match_json(m));
 		hg_metrics_match(s->metrics, r->who.tenant, m->bank, m->action);
 	}
 	hg_match_set_free(&ms);
@@ -156,13 +205,20 @@ static void decide(struct hg_req *r, const hg_hashes *h, int have_pdq, int nvari
 	};
 	/* The audit record names the decision and binds its content by digest;
 	 * the hashes themselves live in the decision row (pruned by retention). */
-	char canon[1024], digest[65], detail[320];
-	snprintf(canon, sizeof canon, "%s|%s|%s|%s|%d|%s|%s|%s|%s", id, verdict, r->who.key_id, pdq,
-		 it.decision.quality, md5, sha1, sha256, it.decision.matches);
+	char canon[1024], digest[65], detail[512], vdigest[65] = "", vdetail[160] = "";
+	if (video) {
+		/* A video's frame hashes are bound to the record by their digest. */
+		vpdq_digest(video, vdigest);
+		snprintf(vdetail, sizeof vdetail, ",\"video\":{\"frames\":%zu,\"usable\":%ld,"
+			 "\"vpdq_sha256\":\"%s\"}", video->count, usable, vdigest);
+	}
+	snprintf(canon, sizeof canon, "%s|%s|%s|%s|%d|%s|%s|%s|%s%s%s", id, verdict, r->who.key_id,
+		 pdq, it.decision.quality, md5, sha1, sha256, it.decision.matches,
+		 video ? "|vpdq:" : "", vdigest);
 	hg_sha256_hex(canon, strlen(canon), digest);
-	snprintf(detail, sizeof detail, "{\"verdict\":\"%s\",\"matches\":%zu,\"record\":\"%s\"%s%s%s}",
+	snprintf(detail, sizeof detail, "{\"verdict\":\"%s\",\"matches\":%zu,\"record\":\"%s\"%s%s%s%s}",
 		 verdict, json_array_size(matches), digest, *rid ? ",\"review\":\"" : "", rid,
-		 *rid ? "\"" : "");
+		 *rid ? "\"" : "", vdetail);
 	it.detail = detail;
 	/* A review item must be visible to reviewers as soon as we answer. */
 	st = hg_journal_add(s->journal, &it, *rid != '\0');
@@ -197,42 +253,81 @@ static void decide(struct hg_req *r, const hg_hashes *h, int have_pdq, int nvari
 	}
 	if (nvariants < HG_DIH_COUNT && use_pdq)
 		json_object_set_new(out, "dihedral", json_false());
+	if (video) {
+		json_object_set_new(out, "video", video_json(video, usable,
+							     s->cfg.video_seconds_per_hash));
+		json_object_set_new(out, "vpdq_used", json_boolean(usable > 0));
+		if (usable == 0)
+			json_object_set_new(out, "note", json_string(
+				"no frame of the video has PDQ quality 50 or more: vPDQ was not used"
+				" for matching (too little detail); only exact digests were checked"));
+	}
 	hg_reply_json(r, 200, out);
 }
 
 struct upload_work {
 	hg_hashes h;
-	hg_status st;
-	char msg[320];
+	hg_vpdq v;
 };
 
 static void upload_work_free(void *p)
 {
-	free(p);
+	struct upload_work *w = p;
+	hg_vpdq_release(&w->v);
+	free(w);
 }
 
-/* Runs on a hashing worker: decode + hash, then the rest of the check. */
-static void check_upload_work(void *arg, hg_hasher *hasher)
+/* The reply for an upload that could not be hashed: a limit (size,
+ * resolution, a video's duration, frames or decode time) is 413, memory 503,
+ * anything else 400. */
+static void reply_unhashable(struct hg_req *r, hg_status st, const char *what, const char *why)
+{
+	if (st == HG_ERR_TOO_LARGE || st == HG_ERR_TIMEOUT)
+		hg_reply_error(r, 413, "too_large", "%s", why);
+	else if (st == HG_ERR_NOMEM)
+		hg_reply_error(r, 503, "busy", "%s", why);
+	else
+		hg_reply_error(r, 400, "undecodable", "cannot hash the %s (%s): %s", what,
+			       hg_status_token(st), why);
+}
+
+/*
+ * Runs on a hashing worker: decode + hash, then the rest of the check. The
+ * bytes say what the upload is: an image is hashed with PDQ (+ digests); a
+ * video (MP4, MOV, MKV, WebM, AVI, MPEG-TS) with vPDQ (+ digests); an
+ * animated GIF or WebP with both, its first frame as an image against PDQ
+ * entries and its frames against vpdq entries, as either could be banked.
+ */
+static void check_upload_work(void *arg, const struct hg_work_ctx *ctx)
 {
 	struct hg_req *r = arg;
 	struct upload_work *w = r->work;
-	if (!hasher) {
+	hg_server *s = r->srv;
+	hg_video_format vf = hg_video_sniff(r->body, r->len);
+	int image = vf == HG_VIDEO_NONE || vf == HG_VIDEO_GIF || vf == HG_VIDEO_WEBP;
+	hg_status st;
+	if (!ctx->hasher || (vf != HG_VIDEO_NONE && !ctx->video)) {
 		hg_reply_error(r, 503, "busy", "the hashing worker could not start");
+	} else if (image && (st = hg_hash_bytes(ctx->hasher, r->body, r->len,
+						HG_HASH_QUERY_DEFAULT | HG_HASH_DIGESTS,
+						&w->h)) != HG_OK) {
+		reply_unhashable(r, st, "upload", hg_hasher_errmsg(ctx->hasher));
+	} else if (!image && hg_digest_bytes(r->body, r->len, &w->h) != 0) {
+		hg_reply_error(r, 500, "internal_error", "OpenSSL digest failed");
+	} else if (vf == HG_VIDEO_NONE) {
+		decide(r, &w->h, 1, HG_DIH_COUNT, NULL);
 	} else {
-		w->st = hg_hash_bytes(hasher, r->body, r->len,
-				      HG_HASH_QUERY_DEFAULT | HG_HASH_DIGESTS, &w->h);
-		if (w->st != HG_OK) {
-			const char *why = hg_hasher_errmsg(hasher);
-			if (w->st == HG_ERR_TOO_LARGE)
-				hg_reply_error(r, 413, "too_large", "%s", why);
-			else if (w->st == HG_ERR_NOMEM)
-				hg_reply_error(r, 503, "busy", "%s", why);
-			else
-				hg_reply_error(r, 400, "undecodable", "cannot hash the upload (%s): %s",
-					       hg_status_token(w->st), why);
-		} else {
-			decide(r, &w->h, 1, HG_DIH_COUNT);
-		}
+		hg_vpdq_options o;
+		hg_vpdq_options_default(&o);
+		o.seconds_per_hash = s->cfg.video_seconds_per_hash;
+		/* Bars: a letterboxed copy still matches. Skipping non-reference
+		 * frames never changes the hashes (video.h), only the CPU spent. */
+		o.flags = HG_VPDQ_CROP_BARS | HG_VPDQ_SKIP_NONREF;
+		st = hg_vpdq_hash_bytes(ctx->video, r->body, r->len, &o, &w->v);
+		if (st != HG_OK)
+			reply_unhashable(r, st, "video", hg_video_hasher_errmsg(ctx->video));
+		else
+			decide(r, &w->h, image, HG_DIH_COUNT, &w->v);
 	}
 	hg_req_resume(r);
 }
@@ -307,7 +402,7 @@ static void h_check_hashes(struct hg_req *r)
 		if (nvar == 0)
 			nvar = 1;
 	}
-	decide(r, &h, pdq != NULL, nvar);
+	decide(r, &h, pdq != NULL, nvar, NULL);
 }
 
 /* ---- banks and entries -------------------------------------------------------- */

@@ -41,6 +41,10 @@ struct hg_serve_config {
 	long retention_days;   /* decisions; 0 = keep */
 	long audit_retention_days; /* audit records; 0 = keep */
 	long max_pixels, max_side;
+	/* videos (hg_video_limits; max_bytes is max_body) and their matching */
+	double max_video_seconds, max_video_decode_seconds;
+	long max_video_frames, max_video_pixels, max_video_side;
+	double video_seconds_per_hash, video_query_pct, video_target_pct;
 	long journal_flush_ms; /* how long a decision may wait to be written */
 	int quiet;             /* no access log */
 };
@@ -52,6 +56,8 @@ int hg_serve_config_load(struct hg_serve_config *cfg, int argc, char **argv, int
 			 char *err, size_t errlen);
 /* The options as usage text. */
 void hg_serve_config_usage(FILE *out);
+/* The video limits the settings give (max_bytes = max_body). */
+void hg_serve_video_limits(const struct hg_serve_config *cfg, hg_video_limits *out);
 
 /* ---- time and ids (util.c) ---------------------------------------------- */
 
@@ -63,6 +69,11 @@ int hg_random_id(const char *prefix, char *out, size_t cap);
 void hg_sha256_hex(const void *data, size_t len, char out[65]);
 /* [A-Za-z0-9._-]{1,63}, not starting with '.' */
 int hg_valid_name(const char *s);
+/* MD5, SHA-1 and SHA-256 into h->md5/sha1/sha256: of `len` bytes, or of the
+ * file at `path` read in pieces (videos are not loaded whole). 0, or -1 when
+ * the file cannot be read or OpenSSL fails. */
+int hg_digest_bytes(const void *data, size_t len, hg_hashes *h);
+int hg_digest_file(const char *path, hg_hashes *h);
 
 /* ---- keys and roles (auth.c) -------------------------------------------- */
 
@@ -154,9 +165,15 @@ char *hg_metrics_render(hg_metrics *m, const char *gauges);
 /* ---- hashing pool (workers.c) -------------------------------------------- */
 
 typedef struct hg_workers hg_workers;
-/* `fn` runs on a worker thread with that thread's hasher. */
-typedef void (*hg_work_fn)(void *arg, hg_hasher *hasher);
-hg_status hg_workers_new(long threads, long queue, const hg_limits *limits, hg_workers **out);
+/* What a job gets on its worker thread: that thread's image hasher and
+ * video hasher (each NULL if it could not be made). */
+struct hg_work_ctx {
+	hg_hasher *hasher;
+	hg_video_hasher *video;
+};
+typedef void (*hg_work_fn)(void *arg, const struct hg_work_ctx *ctx);
+hg_status hg_workers_new(long threads, long queue, const hg_limits *limits,
+			 const hg_video_limits *video_limits, hg_workers **out);
 /* Stops after the queued jobs ran. NULL is a no-op. */
 void hg_workers_free(hg_workers *w);
 /* HG_ERR_RATE_LIMITED ("busy") when the queue is full. */

@@ -1,10 +1,12 @@
 /*
  * util.c — small things every part of the service needs: clocks, random ids
- * from the OS's CSPRNG (via OpenSSL), SHA-256 hex, name validation.
+ * from the OS's CSPRNG (via OpenSSL), SHA-256 hex, the digests of a file,
+ * name validation.
  */
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -40,6 +42,51 @@ void hg_sha256_hex(const void *data, size_t len, char out[65])
 	unsigned int n = 0;
 	EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
 	hg_hex_encode(md, 32, out);
+}
+
+/* Feeds the three digests from `data` (a buffer), or from `f` in pieces. */
+static int digest_all(const void *data, size_t len, FILE *f, hg_hashes *h)
+{
+	const EVP_MD *md[3] = {EVP_md5(), EVP_sha1(), EVP_sha256()};
+	uint8_t *out[3] = {h->md5, h->sha1, h->sha256};
+	EVP_MD_CTX *ctx[3] = {EVP_MD_CTX_new(), EVP_MD_CTX_new(), EVP_MD_CTX_new()};
+	unsigned char *buf = f ? malloc(1 << 16) : NULL;
+	int ok = ctx[0] && ctx[1] && ctx[2] && (!f || buf);
+	for (int i = 0; i < 3 && ok; i++)
+		ok = EVP_DigestInit_ex(ctx[i], md[i], NULL) == 1;
+	for (size_t n = len; ok;) {
+		if (f)
+			n = fread(buf, 1, 1 << 16, f);
+		for (int i = 0; i < 3 && ok && n; i++)
+			ok = EVP_DigestUpdate(ctx[i], f ? (const void *)buf : data, n) == 1;
+		if (!f || n < (1 << 16))
+			break;
+	}
+	if (f && ferror(f))
+		ok = 0;
+	for (int i = 0; i < 3; i++) {
+		unsigned int n = 0;
+		if (ok)
+			ok = EVP_DigestFinal_ex(ctx[i], out[i], &n) == 1;
+		EVP_MD_CTX_free(ctx[i]);
+	}
+	free(buf);
+	return ok ? 0 : -1;
+}
+
+int hg_digest_bytes(const void *data, size_t len, hg_hashes *h)
+{
+	return digest_all(data, len, NULL, h);
+}
+
+int hg_digest_file(const char *path, hg_hashes *h)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return -1;
+	int rc = digest_all(NULL, 0, f, h);
+	fclose(f);
+	return rc;
 }
 
 int hg_valid_name(const char *s)

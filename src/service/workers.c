@@ -1,6 +1,8 @@
 /*
  * workers.c — the bounded pool that decodes and hashes uploads. Each thread
- * owns one hg_hasher (its scratch grows to the largest image and is reused),
+ * owns one hg_hasher (its scratch grows to the largest image and is reused)
+ * and one hg_video_hasher (videos: the same pool, so a flood of videos
+ * queues behind the same bound as images),
  * the queue has a fixed capacity: when every worker is busy and the queue is
  * full, a new upload is refused with "busy" instead of piling up in memory.
  */
@@ -22,13 +24,17 @@ struct hg_workers {
 	long nthreads;
 	pthread_t *threads;
 	hg_limits limits;
+	hg_video_limits video_limits;
 };
 
 static void *run(void *arg)
 {
 	hg_workers *w = arg;
-	hg_hasher *h = NULL;
-	hg_status init = hg_hasher_new(&w->limits, &h);
+	struct hg_work_ctx ctx = {NULL, NULL};
+	if (hg_hasher_new(&w->limits, &ctx.hasher) != HG_OK)
+		ctx.hasher = NULL;
+	if (hg_video_hasher_new(&w->video_limits, &ctx.video) != HG_OK)
+		ctx.video = NULL;
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
 		while (!w->count && !w->stop)
@@ -40,15 +46,17 @@ static void *run(void *arg)
 		w->count--;
 		pthread_mutex_unlock(&w->lock);
 		/* A NULL hasher tells the job that hashing is impossible. */
-		j.fn(j.arg, init == HG_OK ? h : NULL);
+		j.fn(j.arg, &ctx);
 		pthread_mutex_lock(&w->lock);
 	}
 	pthread_mutex_unlock(&w->lock);
-	hg_hasher_free(h);
+	hg_hasher_free(ctx.hasher);
+	hg_video_hasher_free(ctx.video);
 	return NULL;
 }
 
-hg_status hg_workers_new(long threads, long queue, const hg_limits *limits, hg_workers **out)
+hg_status hg_workers_new(long threads, long queue, const hg_limits *limits,
+			 const hg_video_limits *video_limits, hg_workers **out)
 {
 	*out = NULL;
 	if (threads < 1 || queue < 1)
@@ -66,6 +74,7 @@ hg_status hg_workers_new(long threads, long queue, const hg_limits *limits, hg_w
 	}
 	w->cap = queue;
 	w->limits = *limits;
+	w->video_limits = *video_limits;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
 	for (; w->nthreads < threads; w->nthreads++)
