@@ -141,10 +141,11 @@ static json_t *video_json(const hg_vpdq *v, long usable, double seconds_per_hash
  * decide, record (decision + audit, and a review item for a review
  * verdict), reply. `have_pdq` says whether h->pdq holds a hash; `video` is
  * the upload's vPDQ when it was a video (an animated GIF or WebP has both:
- * its first frame as an image and its vPDQ), else NULL.
+ * its first frame as an image and its vPDQ), else NULL; `video_error` says
+ * why a video could not be hashed when its digests are decided on alone.
  */
 static void decide(struct hg_req *r, const hg_hashes *h, int have_pdq, int nvariants,
-		   const hg_vpdq *video)
+		   const hg_vpdq *video, const char *video_error)
 {
 	hg_server *s = r->srv;
 	int use_pdq = have_pdq && h->pdq.quality >= HG_PDQ_MIN_QUALITY;
@@ -261,6 +262,12 @@ static void decide(struct hg_req *r, const hg_hashes *h, int have_pdq, int nvari
 			json_object_set_new(out, "note", json_string(
 				"no frame of the video has PDQ quality 50 or more: vPDQ was not used"
 				" for matching (too little detail); only exact digests were checked"));
+	} else if (video_error) {
+		json_object_set_new(out, "video", json_pack("{s:s}", "error", video_error));
+		json_object_set_new(out, "vpdq_used", json_false());
+		json_object_set_new(out, "note", json_string(
+			"the video could not be hashed (see video.error), but its digests match a"
+			" bank entry: the verdict is theirs"));
 	}
 	hg_reply_json(r, 200, out);
 }
@@ -275,6 +282,16 @@ static void upload_work_free(void *p)
 	struct upload_work *w = p;
 	hg_vpdq_release(&w->v);
 	free(w);
+}
+
+/* 1 when a digest of the upload is in one of the caller's banks. */
+static int digests_match(struct hg_req *r, const hg_hashes *h)
+{
+	struct hg_match_set ms = {0};
+	hg_status st = hg_banks_match(r->srv->banks, r->who.tenant, h, 0, 1, &ms);
+	size_t n = st == HG_OK ? ms.n : 0;
+	hg_match_set_free(&ms);
+	return n > 0;
 }
 
 /* The reply for an upload that could not be hashed: a limit (size,
@@ -315,7 +332,7 @@ static void check_upload_work(void *arg, const struct hg_work_ctx *ctx)
 	} else if (!image && hg_digest_bytes(r->body, r->len, &w->h) != 0) {
 		hg_reply_error(r, 500, "internal_error", "OpenSSL digest failed");
 	} else if (vf == HG_VIDEO_NONE) {
-		decide(r, &w->h, 1, HG_DIH_COUNT, NULL);
+		decide(r, &w->h, 1, HG_DIH_COUNT, NULL, NULL);
 	} else {
 		hg_vpdq_options o;
 		hg_vpdq_options_default(&o);
@@ -324,10 +341,14 @@ static void check_upload_work(void *arg, const struct hg_work_ctx *ctx)
 		 * frames never changes the hashes (video.h), only the CPU spent. */
 		o.flags = HG_VPDQ_CROP_BARS | HG_VPDQ_SKIP_NONREF;
 		st = hg_vpdq_hash_bytes(ctx->video, r->body, r->len, &o, &w->v);
-		if (st != HG_OK)
+		/* A known file over a video limit (hash lists carry MD5s of whole
+		 * videos) still gets its bank's verdict, not just an error. */
+		if (st != HG_OK && digests_match(r, &w->h))
+			decide(r, &w->h, image, HG_DIH_COUNT, NULL, hg_video_hasher_errmsg(ctx->video));
+		else if (st != HG_OK)
 			reply_unhashable(r, st, "video", hg_video_hasher_errmsg(ctx->video));
 		else
-			decide(r, &w->h, image, HG_DIH_COUNT, &w->v);
+			decide(r, &w->h, image, HG_DIH_COUNT, &w->v, NULL);
 	}
 	hg_req_resume(r);
 }
@@ -402,7 +423,7 @@ static void h_check_hashes(struct hg_req *r)
 		if (nvar == 0)
 			nvar = 1;
 	}
-	decide(r, &h, pdq != NULL, nvar, NULL);
+	decide(r, &h, pdq != NULL, nvar, NULL, NULL);
 }
 
 /* ---- banks and entries -------------------------------------------------------- */
