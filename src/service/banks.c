@@ -231,7 +231,9 @@ hg_status hg_banks_vpdq_frames(const char *value, hg_vpdq_frame **frames, size_t
 	*frames = NULL;
 	*n = 0;
 	size_t len = strlen(value), count = (len + 1) / (HG_PDQ_HEX_LEN + 1);
-	hg_vpdq_frame *f = calloc(count ? count : 1, sizeof *f);
+	if (!count || len != count * (HG_PDQ_HEX_LEN + 1) - 1)
+		return HG_ERR_PARSE;
+	hg_vpdq_frame *f = calloc(count, sizeof *f);
 	if (!f)
 		return HG_ERR_NOMEM;
 	for (size_t i = 0; i < count; i++) {
