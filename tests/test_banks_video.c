@@ -103,7 +103,6 @@ static long first_entry(hg_banks *b, const char *tenant, const char *bank)
 
 static hg_banks *banks;
 static hg_vpdq_frame orig[FRAMES], copy[FRAMES];
-static volatile int stop_writer;
 
 static void *reader(void *arg)
 {
