@@ -20,4 +20,8 @@ ff mpeg4.avi -c:v mpeg4
 ff hevc.mp4 -c:v libx265 -preset ultrafast -x265-params log-level=none
 ff anim.gif
 ff anim.webp -c:v libwebp_anim -loop 0
+# Streamable layouts with no declared length: fragmented MP4, and WebM
+# written to a pipe (Matroska's "unknown size" segment and clusters).
+ff h264-frag.mp4 -c:v libx264 -preset ultrafast -movflags frag_keyframe+empty_moov -g 2
+ffmpeg -nostdin -v error -y $src -c:v libvpx -b:v 50k -f webm - > "$out/seed-vp8-live.webm"
 ls -la "$out"

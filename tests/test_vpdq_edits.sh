@@ -96,6 +96,27 @@ ffmpeg -nostdin -v error -y -i orig.mp4 -c copy -movflags +faststart faststart.m
 head -c 30000 faststart.mp4 > cut-faststart.mp4
 head -c 3000 orig.mp4 > stub.mp4
 printf '\x1a\x45\xdf\xa3garbage-matroska' > junk.mkv
+# Cut files of the other containers (docs/video.md, "Cut and damaged files").
+half() { head -c $(( $(wc -c < "$1") / 2 + 7 )) "$1" > "$2"; }
+half vp9.webm cut.webm
+half mpeg4.avi cut.avi
+half anim.gif cut.gif
+half anim.webp cut.webp
+head -c $(( $(wc -c < ts.ts) / 2 / 188 * 188 + 100 )) ts.ts > cut.ts
+for f in cut.webm cut.avi cut.gif cut.webp cut.ts; do
+	err=$("$HASHGATE" hash "$f" 2>&1 >/dev/null)
+	rc=$?
+	echo "$f: $err (exit $rc)"
+	[ $rc -eq 2 ] && echo "$err" | grep -q "truncated\|cut" || fail "$f: exit $rc, message '$err'"
+done
+# MPEG-TS has no declared length: cut at a packet boundary it hashes as
+# the recording it is, identical to the start of the whole stream.
+head -c $(( $(wc -c < ts.ts) / 2 / 188 * 188 )) ts.ts > stopped.ts
+"$HASHGATE" hash -r 0 ts.ts > ts.full && "$HASHGATE" hash -r 0 stopped.ts > ts.stopped ||
+	fail "hash of a TS stopped at a packet boundary"
+n=$(wc -l < ts.stopped)
+[ "$n" -gt 10 ] && [ "$n" -lt "$(wc -l < ts.full)" ] && head -n "$n" ts.full | cmp -s - ts.stopped ||
+	fail "stopped TS ($n frames) is not a prefix of the whole stream"
 for f in cut.mp4 cut-faststart.mp4 stub.mp4 junk.mkv; do
 	err=$("$HASHGATE" hash "$f" 2>&1 >/dev/null)
 	rc=$?

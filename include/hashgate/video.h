@@ -20,6 +20,11 @@
  * demuxers are ever used: MP4/MOV (ISO BMFF), Matroska/WebM, AVI, MPEG-TS, GIF.
  * Files are read through hashgate's own I/O callbacks, so no FFmpeg protocol
  * (http:, concat:, ...) is reachable from untrusted input.
+ *
+ * A cut file is an error, never a shorter video, except for the streamable
+ * layouts with no declared end (MPEG-TS at a packet boundary, fragmented MP4
+ * between boxes, live Matroska), which hash as exactly the first frames of
+ * the whole video; see docs/video.md, "Cut and damaged files".
  */
 #ifndef HASHGATE_VIDEO_H
 #define HASHGATE_VIDEO_H
@@ -129,8 +134,10 @@ HG_API void hg_video_hasher_free(hg_video_hasher *hasher);
  * defaults. On failure *out is zeroed and the status says why:
  *   HG_ERR_EMPTY, HG_ERR_UNKNOWN_FORMAT (not one of the containers above),
  *   HG_ERR_UNSUPPORTED (no video stream, or a codec hashgate does not enable),
- *   HG_ERR_TRUNCATED (the file stops early), HG_ERR_CORRUPT (the demuxer or
- *   decoder rejected the data, or no frame could be decoded),
+ *   HG_ERR_TRUNCATED (the file stops before its container's declared length,
+ *   or a frame is damaged at the end of the data), HG_ERR_CORRUPT (the
+ *   demuxer or decoder rejected the data, a frame the decoder had to patch,
+ *   or no frame could be decoded),
  *   HG_ERR_TOO_LARGE (size, duration, frame count or resolution limit),
  *   HG_ERR_TIMEOUT (max_decode_seconds), HG_ERR_TOO_SMALL, HG_ERR_NOMEM,
  *   HG_ERR_INVALID_ARG (NULL, negative or non-finite seconds_per_hash).

@@ -111,16 +111,19 @@ static int gif_skip_blocks(const uint8_t *d, size_t len, size_t *pos)
 	return 0;
 }
 
-/* Counts image descriptors, stopping at 2: a GIF with two is animated. */
-static int gif_images(const uint8_t *d, size_t len)
+/* Walks a GIF's blocks: returns the number of images (stopping at 2 when
+ * `stop_at_two`) and sets *trailer when the walk reached the trailer byte,
+ * i.e. the file is complete. */
+static int gif_walk(const uint8_t *d, size_t len, int stop_at_two, int *trailer)
 {
+	*trailer = 0;
 	if (len < 13)
 		return 0;
 	size_t pos = 13;
 	if (d[10] & 0x80)
 		pos += (size_t)3 << ((d[10] & 7) + 1);
 	int images = 0;
-	while (pos < len && images < 2) {
+	while (pos < len && !(stop_at_two && images >= 2)) {
 		uint8_t tag = d[pos++];
 		if (tag == 0x21) { /* extension: label, then sub-blocks */
 			pos++;
@@ -138,6 +141,7 @@ static int gif_images(const uint8_t *d, size_t len)
 				break;
 			images++;
 		} else {
+			*trailer = tag == 0x3B;
 			break; /* trailer or garbage */
 		}
 	}
@@ -151,6 +155,15 @@ static int mpegts_sync(const uint8_t *d, size_t len, size_t start, size_t packet
 		if (d[off] != 0x47)
 			return 0;
 	return seen >= 2;
+}
+
+/* 188 for MPEG-TS, 192 for M2TS (a 4-byte timecode before each packet),
+ * 0 for neither. */
+static size_t mpegts_packet_size(const uint8_t *d, size_t len)
+{
+	if (mpegts_sync(d, len, 0, 188))
+		return 188;
+	return mpegts_sync(d, len, 4, 192) ? 192 : 0;
 }
 
 hg_video_format hg_video_sniff(const void *data, size_t len)
@@ -169,9 +182,10 @@ hg_video_format hg_video_sniff(const void *data, size_t len)
 	if (!memcmp(d, "RIFF", 4) && !memcmp(d + 8, "WEBP", 4))
 		return len >= 21 && !memcmp(d + 12, "VP8X", 4) && (d[20] & 0x02) ? HG_VIDEO_WEBP
 										: HG_VIDEO_NONE;
+	int trailer;
 	if (!memcmp(d, "GIF87a", 6) || !memcmp(d, "GIF89a", 6))
-		return gif_images(d, len) >= 2 ? HG_VIDEO_GIF : HG_VIDEO_NONE;
-	if (mpegts_sync(d, len, 0, 188) || mpegts_sync(d, len, 4, 192))
+		return gif_walk(d, len, 1, &trailer) >= 2 ? HG_VIDEO_GIF : HG_VIDEO_NONE;
+	if (mpegts_packet_size(d, len))
 		return HG_VIDEO_MPEGTS;
 	return HG_VIDEO_NONE;
 }
@@ -493,6 +507,204 @@ static hg_status broken(const struct source *src)
 	return src->pos >= src->size ? HG_ERR_TRUNCATED : HG_ERR_CORRUPT;
 }
 
+/* ---- does the file end where its container says it does? ----------------- */
+
+/*
+ * FFmpeg's demuxers treat the end of the data as the end of the video, so a
+ * cut file would hash as a shorter one. Where the container declares its own
+ * length (ISO BMFF box sizes, the RIFF chunk size, the Matroska segment
+ * size, the GIF trailer, whole 188-byte MPEG-TS packets), a file that stops
+ * before it is HG_ERR_TRUNCATED before anything is decoded. What these
+ * cannot see (a cut MPEG-TS stream at a packet boundary, a live-written
+ * Matroska file of unknown size) is caught when the decoder reports a
+ * damaged frame (av_drain) or the demuxer a damaged packet (av_run_once).
+ */
+
+/* Reads up to n bytes at off: the count read (short at the end), or -1. */
+static ssize_t src_pread(const struct source *s, int64_t off, void *buf, size_t n)
+{
+	if (off < 0 || off >= s->size)
+		return 0;
+	if ((int64_t)n > s->size - off)
+		n = (size_t)(s->size - off);
+	if (s->data) {
+		memcpy(buf, s->data + off, n);
+		return (ssize_t)n;
+	}
+	ssize_t got;
+	do
+		got = pread(s->fd, buf, n, (off_t)off);
+	while (got < 0 && errno == EINTR);
+	return got;
+}
+
+static uint64_t be_read(const uint8_t *b, int n)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < n; i++)
+		v = v << 8 | b[i];
+	return v;
+}
+
+static hg_status cut_box(hg_video_hasher *h, const char *what, int64_t pos, uint64_t size,
+			 int64_t file_size)
+{
+	return fail(h, HG_ERR_TRUNCATED,
+		    "the file is cut: %s at byte %lld declares %llu bytes, the file ends %lld "
+		    "bytes later",
+		    what, (long long)pos, (unsigned long long)size, (long long)(file_size - pos));
+}
+
+/* ISO BMFF: every top-level box (ftyp, moov, mdat, moof...) must fit. A
+ * fragmented file has a moof and an mdat (and maybe styp, sidx) per
+ * fragment, each fragment at least one frame: at most 4 boxes per frame. */
+static hg_status mp4_complete(hg_video_hasher *h, const struct source *src)
+{
+	uint64_t max_boxes = 4 * h->limits.max_frames + 64;
+	int64_t pos = 0;
+	for (uint64_t n = 0; pos < src->size; n++) {
+		uint8_t b[16];
+		char what[32];
+		if (n == max_boxes)
+			return fail(h, HG_ERR_TOO_LARGE, "more than %llu top-level MP4 boxes",
+				    (unsigned long long)max_boxes);
+		ssize_t got = src_pread(src, pos, b, sizeof b);
+		if (got < 0)
+			return fail(h, HG_ERR_IO, "reading the file failed: %s", strerror(errno));
+		for (int i = 4; i < 8 && i < got; i++)
+			if (b[i] < 0x20 || b[i] > 0x7e)
+				return HG_OK; /* not a box: trailing data, the demuxer's business */
+		if (got < 8)
+			return fail(h, HG_ERR_TRUNCATED, "the file is cut inside an MP4 box header at byte %lld",
+				    (long long)pos);
+		uint64_t size = be_read(b, 4);
+		if (size == 0)
+			return HG_OK; /* the last box, running to the end of the file */
+		if (size == 1 && got < 16)
+			return fail(h, HG_ERR_TRUNCATED, "the file is cut inside an MP4 box header at byte %lld",
+				    (long long)pos);
+		if (size == 1)
+			size = be_read(b + 8, 8);
+		if (size < 8)
+			return fail(h, HG_ERR_CORRUPT, "MP4 box at byte %lld has a size of %llu",
+				    (long long)pos, (unsigned long long)size);
+		snprintf(what, sizeof what, "the MP4 '%.4s' box", (const char *)b + 4);
+		if (size > (uint64_t)(src->size - pos))
+			return cut_box(h, what, pos, size, src->size);
+		pos += (int64_t)size;
+	}
+	return HG_OK;
+}
+
+/* AVI and WebP: the RIFF chunk, and for AVI any OpenDML 'AVIX' chunks
+ * after it. */
+static hg_status riff_complete(hg_video_hasher *h, const struct source *src)
+{
+	int64_t pos = 0;
+	for (int n = 0; n < 4096 && pos < src->size; n++) {
+		uint8_t b[8];
+		ssize_t got = src_pread(src, pos, b, sizeof b);
+		if (got < 0)
+			return fail(h, HG_ERR_IO, "reading the file failed: %s", strerror(errno));
+		if (got < 8 || memcmp(b, "RIFF", 4))
+			return HG_OK; /* not another RIFF chunk: trailing data */
+		uint64_t size = (uint64_t)b[4] | (uint64_t)b[5] << 8 | (uint64_t)b[6] << 16 |
+				(uint64_t)b[7] << 24;
+		if (size > (uint64_t)(src->size - pos - 8))
+			return cut_box(h, "the RIFF chunk", pos, size + 8, src->size);
+		pos += 8 + (int64_t)(size + (size & 1));
+	}
+	return HG_OK;
+}
+
+/* An EBML variable-length number; *unknown when all its value bits are
+ * set (Matroska's "size unknown", written by live muxers). */
+static int ebml_number(const uint8_t *b, size_t len, size_t *pos, uint64_t *val, int *unknown)
+{
+	if (*pos >= len || b[*pos] == 0)
+		return 0;
+	int n = 1;
+	while (!(b[*pos] & (0x80 >> (n - 1))))
+		n++;
+	if (*pos + (size_t)n > len)
+		return 0;
+	uint64_t v = b[*pos] & (0xFFu >> n);
+	int ones = v == (0xFFu >> n);
+	for (int i = 1; i < n; i++) {
+		v = v << 8 | b[*pos + (size_t)i];
+		ones = ones && b[*pos + (size_t)i] == 0xFF;
+	}
+	*pos += (size_t)n;
+	*val = v;
+	*unknown = ones;
+	return 1;
+}
+
+/* Matroska/WebM: the Segment after the EBML header must fit, unless a
+ * live muxer wrote it with an unknown size. */
+static hg_status mkv_complete(hg_video_hasher *h, const struct source *src)
+{
+	uint8_t b[32];
+	size_t pos = 4;
+	uint64_t size;
+	int unknown;
+	ssize_t got = src_pread(src, 0, b, sizeof b);
+	if (got < 0)
+		return fail(h, HG_ERR_IO, "reading the file failed: %s", strerror(errno));
+	if (!ebml_number(b, (size_t)got, &pos, &size, &unknown) || unknown ||
+	    size > (uint64_t)src->size - pos)
+		return fail(h, HG_ERR_TRUNCATED, "the file is cut inside the Matroska header");
+	int64_t seg = (int64_t)(pos + size);
+	got = src_pread(src, seg, b, 12);
+	if (got < 0)
+		return fail(h, HG_ERR_IO, "reading the file failed: %s", strerror(errno));
+	if (got < 4 || memcmp(b, "\x18\x53\x80\x67", 4))
+		return got < 4 ? fail(h, HG_ERR_TRUNCATED, "the file is cut before its Matroska segment")
+			       : HG_OK; /* no segment next: the demuxer decides */
+	pos = 4;
+	if (!ebml_number(b, (size_t)got, &pos, &size, &unknown))
+		return fail(h, HG_ERR_TRUNCATED, "the file is cut inside the Matroska segment header");
+	if (!unknown && size > (uint64_t)(src->size - seg - (int64_t)pos))
+		return cut_box(h, "the Matroska segment", seg, size + pos, src->size);
+	return HG_OK;
+}
+
+/* HG_OK when the file is as long as its container says. */
+static hg_status check_complete(hg_video_hasher *h, const struct source *src,
+				hg_video_format format)
+{
+	uint8_t head[1024];
+	ssize_t got;
+	int trailer;
+	switch (format) {
+	case HG_VIDEO_MP4:
+		return mp4_complete(h, src);
+	case HG_VIDEO_AVI:
+	case HG_VIDEO_WEBP:
+		return riff_complete(h, src);
+	case HG_VIDEO_MATROSKA:
+		return mkv_complete(h, src);
+	case HG_VIDEO_GIF:
+		if (!src->data)
+			return fail(h, HG_ERR_INTERNAL, "an animated GIF needs the bytes in memory");
+		gif_walk(src->data, (size_t)src->size, 0, &trailer);
+		return trailer ? HG_OK
+			       : fail(h, HG_ERR_TRUNCATED, "the file is cut: the GIF has no trailer");
+	case HG_VIDEO_MPEGTS:
+		got = src_pread(src, 0, head, sizeof head);
+		if (got < 0)
+			return fail(h, HG_ERR_IO, "reading the file failed: %s", strerror(errno));
+		size_t packet = mpegts_packet_size(head, (size_t)got);
+		if (packet && src->size % (int64_t)packet)
+			return fail(h, HG_ERR_TRUNCATED,
+				    "the file is cut inside a %zu-byte MPEG-TS packet (%lld bytes)",
+				    packet, (long long)src->size);
+		return HG_OK;
+	default:
+		return HG_OK;
+	}
+}
+
 /* Decoders hashgate opens; anything else is HG_ERR_UNSUPPORTED. */
 static int allowed_decoder(const char *name)
 {
@@ -534,6 +746,8 @@ struct av {
 	AVFrame *frame;
 	int stream;
 	int sws_w, sws_h, sws_fmt;
+	int eof; /* the demuxer has returned its last packet */
+	const struct source *src;
 };
 
 static void av_close(struct av *a)
@@ -562,6 +776,7 @@ static hg_status av_open(struct run *r, struct source *src, hg_video_format form
 	char eb[AV_ERROR_MAX_STRING_SIZE];
 	uint8_t *iobuf = av_malloc(AVIO_BUFFER);
 	a->fmt = avformat_alloc_context();
+	a->src = src;
 	if (iobuf && a->fmt)
 		a->io = avio_alloc_context(iobuf, AVIO_BUFFER, 0, src, src_read, NULL, src_seek);
 	if (!a->io) {
@@ -594,6 +809,16 @@ static hg_status av_open(struct run *r, struct source *src, hg_video_format form
 	if (a->stream < 0)
 		return fail(h, HG_ERR_UNSUPPORTED, "the file has no video stream");
 	AVStream *st = a->fmt->streams[a->stream];
+	/* The sample table (MP4), index (AVI) or cues (Matroska) pointing past
+	 * the end: a file cut between its boxes or chunks. */
+	int entries = avformat_index_get_entries_count(st);
+	for (int i = 0; i < entries; i++) {
+		const AVIndexEntry *e = avformat_index_get_entry(st, i);
+		if (e && e->pos + e->size > src->size)
+			return fail(h, HG_ERR_TRUNCATED,
+				    "the file is cut: frame data at byte %lld, past its end (%lld bytes)",
+				    (long long)e->pos, (long long)src->size);
+	}
 	const AVCodecParameters *par = st->codecpar;
 	const AVCodec *codec = avcodec_find_decoder(par->codec_id);
 	if (!codec || !allowed_decoder(codec->name))
@@ -751,6 +976,16 @@ static hg_status av_drain(struct run *r, struct av *a)
 			return fail(r->h, HG_ERR_CORRUPT, "decoding frame %llu failed: %s",
 				    (unsigned long long)r->out->frames_decoded,
 				    av_err(err, eb, sizeof eb));
+		/* The decoder concealed missing or broken data (FFmpeg outputs such
+		 * frames by default); hashing the patched picture would give a
+		 * hash of a video that does not exist. */
+		if (a->frame->decode_error_flags || (a->frame->flags & AV_FRAME_FLAG_CORRUPT)) {
+			av_frame_unref(a->frame);
+			hg_status st = a->eof ? HG_ERR_TRUNCATED : broken(a->src);
+			return fail(r->h, st, "frame %llu is damaged (the decoder had to conceal errors)%s",
+				    (unsigned long long)r->out->frames_decoded,
+				    st == HG_ERR_TRUNCATED ? " at the end of the data: the file is cut" : "");
+		}
 		int64_t number = (int64_t)r->out->frames_decoded;
 		if (r->skip.on) {
 			number = skip_number(r, a->frame->pts);
@@ -780,6 +1015,13 @@ static hg_status av_run_once(struct run *r, struct source *src, hg_video_format 
 		err = av_read_frame(a.fmt, a.pkt);
 		if (err < 0)
 			break;
+		/* A packet shorter than the container promised, or failing its
+		 * checks (MPEG-TS continuity, for one). */
+		if (a.pkt->stream_index == a.stream && (a.pkt->flags & AV_PKT_FLAG_CORRUPT))
+			st = fail(r->h, broken(src),
+				  "the %s demuxer marks the packet after frame %llu as damaged",
+				  hg_video_format_name(format),
+				  (unsigned long long)r->out->frames_decoded);
 		/* Packets that never make a frame still cost time. */
 		if (now_seconds() - r->started > r->h->limits.max_decode_seconds)
 			st = fail(r->h, HG_ERR_TIMEOUT, "decoding took more than %.1f s",
@@ -804,6 +1046,7 @@ static hg_status av_run_once(struct run *r, struct source *src, hg_video_format 
 		st = fail(r->h, broken(src), "reading the %s container failed after frame %llu: %s",
 			  hg_video_format_name(format), (unsigned long long)r->out->frames_decoded,
 			  av_err(err, eb, sizeof eb));
+	a.eof = 1;
 	if (!st && avcodec_send_packet(a.dec, NULL) >= 0)
 		st = av_drain(r, &a);
 	if (!st && r->skip.on) {
@@ -931,7 +1174,9 @@ static hg_status run_source(hg_video_hasher *h, struct source *src, const uint8_
 	struct run r = {.h = h, .out = out, .started = now_seconds(),
 			.crop = (o.flags & HG_VPDQ_CROP_BARS) != 0};
 	out->format = format;
-	hg_status st;
+	hg_status st = check_complete(h, src, format);
+	if (st)
+		return st;
 	if (format == HG_VIDEO_WEBP) {
 		if (!src->data)
 			return fail(h, HG_ERR_INTERNAL, "animated WebP needs the bytes in memory");
