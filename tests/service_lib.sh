@@ -42,7 +42,8 @@ start_server() {
 		curl -sf "$B/readyz" >/dev/null && return 0
 		sleep 0.1
 	done
-	echo "server not ready"
+	echo "server not ready: $(curl -s -m 5 "$B/readyz")"
+	cat "$T/serve.log"
 	exit 1
 }
 

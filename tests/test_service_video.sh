@@ -4,7 +4,8 @@
 # vpdq entries added by the API, an unrelated video is allowed, an animated
 # GIF is matched both ways (first frame vs PDQ, frames vs vPDQ), allow-list >
 # block > review with a review item, removal and CLI imports reach the index,
-# a restart reloads it, another tenant sees nothing, truncated / corrupt /
+# a restart reloads it, another tenant sees nothing, a client's own vPDQ
+# lines (POST /v1/check/vpdq) match the same way, truncated / corrupt /
 # over-limit videos get 400 / 413 with a clear error (unless their MD5 is
 # banked: then the bank's verdict), and decisions are
 # journalled (digests, verdict, the vPDQ bound by its SHA-256).
@@ -111,6 +112,26 @@ expect "flat video" "$code" 200; contains "flat: vpdq not used" "$body" '"vpdq_u
 contains "flat: says why" "$body" 'no frame of the video has PDQ quality'
 req "$CHECKER" POST /v1/check -H 'Content-Type: text/plain' --data-binary @"$T/orig.mp4"
 expect "video as text/plain" "$code" 415
+
+# Hash-only: the client sends the vPDQ lines it computed (and a digest).
+"$HASHGATE" hash "$T/copy.mkv" > "$T/copy.vpdq"
+req "$CHECKER" POST "/v1/check/vpdq?md5=$MD5_COPY" -H 'Content-Type: text/plain' \
+	--data-binary @"$T/copy.vpdq"
+expect "hash-only video check" "$code" 200; contains "hash-only blocked" "$body" '"verdict":"block"'
+contains "hash-only: vpdq match" "$body" '"signal_type":"vpdq"'
+contains "hash-only: frame counts" "$body" '"video":{"frames_hashed":6,"frames_usable":6}'
+contains "hash-only: md5 kept" "$body" "\"md5\":\"$MD5_COPY\""
+"$HASHGATE" hash "$T/other.mp4" > "$T/other.vpdq"
+req "$CHECKER" POST /v1/check/vpdq -H 'Content-Type: text/plain' --data-binary @"$T/other.vpdq"
+contains "hash-only unrelated" "$body" '"verdict":"allow"'
+req "$CHECKER" POST /v1/check/vpdq -H 'Content-Type: text/plain' --data-binary $'0,100,abc,0.000\n'
+expect "hash-only bad line" "$code" 400; contains "bad line named" "$body" '"code":"bad_vpdq"'
+req "$CHECKER" POST /v1/check/vpdq -H 'Content-Type: text/plain' --data-binary $'# none\n'
+expect "hash-only empty" "$code" 400
+req "$CHECKER" POST "/v1/check/vpdq?md5=zz" -H 'Content-Type: text/plain' --data-binary @"$T/copy.vpdq"
+expect "hash-only bad md5" "$code" 400
+req "$OTHER" POST /v1/check/vpdq -H 'Content-Type: text/plain' --data-binary @"$T/copy.vpdq"
+contains "hash-only other tenant" "$body" '"verdict":"allow"'
 
 # An animated GIF: its first frame against PDQ entries, its frames against vpdq.
 json "$CURATOR" POST /v1/banks/ib/entries "{\"signal_type\":\"pdq\",\"value\":\"$PDQ_FIRST\"}"

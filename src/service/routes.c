@@ -124,9 +124,13 @@ static void vpdq_digest(const hg_vpdq *v, char out[65])
 	free(text);
 }
 
-/* The "video" object of a response: what was decoded and hashed. */
+/* The "video" object of a response: what was decoded and hashed (for a
+ * client's own vPDQ, only the frame counts). */
 static json_t *video_json(const hg_vpdq *v, long usable, double seconds_per_hash)
 {
+	if (v->format == HG_VIDEO_NONE)
+		return json_pack("{s:I,s:I}", "frames_hashed", (json_int_t)v->count,
+				 "frames_usable", (json_int_t)usable);
 	return json_pack("{s:s,s:s,s:I,s:I,s:f,s:I,s:I,s:I,s:f,s:I}", "format",
 			 hg_video_format_name(v->format), "codec", v->codec ? v->codec : "",
 			 "width", (json_int_t)v->width, "height", (json_int_t)v->height, "fps",
@@ -369,6 +373,22 @@ static void h_check_upload(struct hg_req *r)
 	hg_req_defer(r, check_upload_work);
 }
 
+/* The md5=, sha1=, sha256= query arguments into h; -1 after replying 400
+ * when one is not hex of its length. *given says whether any was. */
+static int digest_args(struct hg_req *r, hg_hashes *h, int *given)
+{
+	const char *md5 = hg_req_arg(r, "md5"), *sha1 = hg_req_arg(r, "sha1");
+	const char *sha256 = hg_req_arg(r, "sha256");
+	*given = md5 || sha1 || sha256;
+	if ((md5 && parse_hex(md5, h->md5, 16)) || (sha1 && parse_hex(sha1, h->sha1, 20)) ||
+	    (sha256 && parse_hex(sha256, h->sha256, 32))) {
+		hg_reply_error(r, 400, "bad_hex", "md5, sha1 and sha256 must be 32, 40 and 64 hex"
+			       " digits");
+		return -1;
+	}
+	return 0;
+}
+
 /* GET /v1/check?pdq=HEX[&quality=N][&md5=..][&sha1=..][&sha256=..]
  * [&dihedral=HEX,HEX,...] — the client hashed on the device. */
 static void h_check_hashes(struct hg_req *r)
@@ -376,9 +396,10 @@ static void h_check_hashes(struct hg_req *r)
 	hg_hashes h;
 	memset(&h, 0, sizeof h);
 	const char *pdq = hg_req_arg(r, "pdq"), *q = hg_req_arg(r, "quality");
-	const char *md5 = hg_req_arg(r, "md5"), *sha1 = hg_req_arg(r, "sha1");
-	const char *sha256 = hg_req_arg(r, "sha256");
-	if (!pdq && !md5 && !sha1 && !sha256) {
+	int digests;
+	if (digest_args(r, &h, &digests))
+		return;
+	if (!pdq && !digests) {
 		hg_reply_error(r, 400, "missing_hash", "give pdq=, md5=, sha1= or sha256=");
 		return;
 	}
@@ -397,12 +418,6 @@ static void h_check_hashes(struct hg_req *r)
 			return;
 		}
 		h.pdq.quality = (int)v;
-	}
-	if ((md5 && parse_hex(md5, h.md5, 16)) || (sha1 && parse_hex(sha1, h.sha1, 20)) ||
-	    (sha256 && parse_hex(sha256, h.sha256, 32))) {
-		hg_reply_error(r, 400, "bad_hex", "md5, sha1 and sha256 must be 32, 40 and 64 hex"
-			       " digits");
-		return;
 	}
 	/* Variants: the server cannot compute them from a hash, so the client
 	 * may send them; otherwise only the hash as given is matched. */
@@ -424,6 +439,61 @@ static void h_check_hashes(struct hg_req *r)
 			nvar = 1;
 	}
 	decide(r, &h, pdq != NULL, nvar, NULL, NULL);
+}
+
+/* POST /v1/check/vpdq[?md5=..][&sha1=..][&sha256=..] — a video the client
+ * hashed itself: the body is its vPDQ in the reference's lines
+ * ("frameNumber,quality,hex,timestamp", as `hashgate hash VIDEO` or Meta's
+ * vpdq-hash-video print them; blank lines and '#' comments skipped), at
+ * most max-video-frames of them. Matched as an uploaded video's frames. */
+static void h_check_vpdq(struct hg_req *r)
+{
+	hg_hashes h;
+	memset(&h, 0, sizeof h);
+	int digests;
+	if (digest_args(r, &h, &digests))
+		return;
+	hg_vpdq v = {0};
+	size_t cap = 0, lineno = 0;
+	for (size_t pos = 0; pos < r->len;) {
+		const char *line = r->body + pos, *nl = memchr(line, '\n', r->len - pos);
+		size_t n = nl ? (size_t)(nl - line) : r->len - pos;
+		pos += n + 1;
+		lineno++;
+		while (n && (line[n - 1] == '\r' || line[n - 1] == ' '))
+			n--;
+		if (!n || line[0] == '#')
+			continue;
+		if (v.count == (size_t)r->srv->cfg.max_video_frames) {
+			free(v.frames);
+			hg_reply_error(r, 413, "too_large", "more than %ld frame lines (max-video-frames)",
+				       r->srv->cfg.max_video_frames);
+			return;
+		}
+		if (v.count == cap) {
+			cap = cap ? cap * 2 : 64;
+			hg_vpdq_frame *f = realloc(v.frames, cap * sizeof *f);
+			if (!f) {
+				free(v.frames);
+				hg_reply_error(r, 503, "busy", "out of memory");
+				return;
+			}
+			v.frames = f;
+		}
+		if (hg_vpdq_parse_line(line, n, &v.frames[v.count]) != HG_OK) {
+			free(v.frames);
+			hg_reply_error(r, 400, "bad_vpdq", "line %zu is not a vPDQ line"
+				       " (frameNumber,quality,hex,timestamp)", lineno);
+			return;
+		}
+		v.count++;
+	}
+	if (!v.count) {
+		hg_reply_error(r, 400, "missing_hash", "the body holds no vPDQ line");
+		return;
+	}
+	decide(r, &h, 0, 1, &v, NULL);
+	free(v.frames);
 }
 
 /* ---- banks and entries -------------------------------------------------------- */
@@ -835,6 +905,7 @@ const struct hg_route hg_routes[] = {
 	{"GET", "/metrics", "metrics", 0, HG_BODY_NONE, h_metrics},
 	{"POST", "/v1/check", "check_upload", HG_PERM_CHECK, HG_BODY_UPLOAD, h_check_upload},
 	{"GET", "/v1/check", "check_hash", HG_PERM_CHECK, HG_BODY_NONE, h_check_hashes},
+	{"POST", "/v1/check/vpdq", "check_vpdq", HG_PERM_CHECK, HG_BODY_TEXT, h_check_vpdq},
 	{"GET", "/v1/banks", "banks_list", HG_PERM_BANK_READ, HG_BODY_NONE, h_banks_list},
 	{"POST", "/v1/banks", "bank_create", HG_PERM_BANK_WRITE, HG_BODY_JSON, h_bank_create},
 	{"GET", "/v1/banks/{}", "bank_get", HG_PERM_BANK_READ, HG_BODY_NONE, h_bank_get},
