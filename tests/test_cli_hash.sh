@@ -1,7 +1,7 @@
 #!/bin/bash
 # test_cli_hash.sh — `hashgate hash` as a user meets it: output lines, exit
 # codes and stderr for a mix of good and bad files, stdin, --all digests
-# against coreutils, --json, --dihedral, --compat cli, limits and -j ordering.
+# against coreutils (images and videos), --json, --dihedral, --compat cli, limits and -j ordering.
 # Pictures are drawn by ImageMagick here; bad files are made by cutting and
 # writing bytes.
 set -u
@@ -81,6 +81,33 @@ contains "json file" "$(cat out.json)" "\"file\":\"good.png\""
 contains "json size" "$(cat out.json)" "\"width\":160,\"height\":120"
 contains "json sha256" "$(cat out.json)" "\"sha256\":\"$(sha256sum <good.png | cut -d' ' -f1)\""
 case "$(cat out.json)" in "{"*"}") ok ;; *) bad "json is not one object" ;; esac
+
+# 5b. --all on videos (the seed clips of fuzz/corpus/video): a "# md5=,sha1=,
+# sha256=,PATH" line with coreutils' digests of the whole file, then the same
+# frame lines as without --all; the output stays a list vmatch reads.
+V=$HG_SOURCE_DIR/fuzz/corpus/video
+for f in seed-h264.mp4 seed-h264.ts seed-vp9.mkv seed-anim.gif seed-anim.webp; do
+	cp "$V/$f" "$f"
+	"$HASHGATE" hash --all "$f" >out 2>err
+	expect "video --all exit $f" $? 0
+	expect "video digests $f" "$(sed -n 1p out)" \
+		"# md5=$(md5sum <"$f" | cut -d' ' -f1),sha1=$(sha1sum <"$f" | cut -d' ' -f1),sha256=$(sha256sum <"$f" | cut -d' ' -f1),$f"
+	expect "video frames $f" "$(sed 1d out)" "$("$HASHGATE" hash "$f")"
+	"$HASHGATE" hash --json --all "$f" >out.json
+	contains "video json md5 $f" "$(cat out.json)" "\"md5\":\"$(md5sum <"$f" | cut -d' ' -f1)\""
+	contains "video json sha256 $f" "$(cat out.json)" "\"sha256\":\"$(sha256sum <"$f" | cut -d' ' -f1)\""
+	contains "video json type $f" "$(cat out.json)" '"type":"video"'
+done
+"$HASHGATE" hash --all -j 2 seed-h264.mp4 good.jpg seed-vp9.mkv >out
+expect "mixed --all lines" "$(grep -c '^# md5=' out) $(grep -c ',good.jpg,md5=' out)" "2 1"
+expect "mixed --all order" "$(cut -c1-5 out | tr '\n' ' ')" "# md5 0,100 $(cut -c1-5 out | sed -n 3p) # md5 0,100 "
+grep -v ',good.jpg,' out >list.vpdq
+"$HASHGATE" vmatch --list list.vpdq seed-vp9.mkv >out
+expect "vmatch reads a --all list" $? 1
+head -c 3000 seed-h264.ts >cut.ts
+"$HASHGATE" hash --all cut.ts >out 2>err
+expect "cut video --all exit" $? 2
+expect "cut video --all prints nothing" "$(cat out)" ""
 
 # 6. --dihedral: 8 hashes, quality, path; orig = the plain hash; the file
 # turned 90 degrees clockwise hashes near the rot270 variant

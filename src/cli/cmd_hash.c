@@ -11,6 +11,8 @@
  * reference's vPDQ lines instead, "frameNumber,quality,hex,timestamp", with
  * ",<path>" appended when several files are given; with --json it is one
  * {"file": ..., "type": "video", "vpdq": [...]} object (see video_opts.c).
+ * With --all a video's file digests come first, on a comment line that
+ * vmatch --list skips: "# md5=<hex>,sha1=<hex>,sha256=<hex>,<path>".
  *
  * A file that fails prints "hashgate: <path>: <reason>" on stderr; the others
  * carry on and the exit code is 2.
@@ -25,6 +27,7 @@
 #include "cli/options.h"
 #include "cli/video_opts.h"
 #include "hashgate/hashgate.h"
+#include "service/service.h"
 
 struct job {
 	const char *path;
@@ -70,6 +73,13 @@ static void *worker(void *arg)
 			j->is_video = 1;
 			if (j->status)
 				snprintf(j->errmsg, sizeof j->errmsg, "%s", hg_video_hasher_errmsg(vh));
+			/* Videos are streamed, not loaded: their digests are a
+			 * second, sequential read of the file. */
+			else if ((p->flags & HG_HASH_DIGESTS) && hg_digest_file(j->path, &j->hashes)) {
+				j->status = HG_ERR_IO;
+				snprintf(j->errmsg, sizeof j->errmsg, "cannot read the file for its digests");
+				hg_vpdq_release(&j->vpdq);
+			}
 		} else {
 			j->status = hg_hash_file(h, j->path, p->flags, &j->hashes);
 			if (j->status)
@@ -85,6 +95,29 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* "<lead>md5=<hex>,sha1=<hex>,sha256=<hex>", the --all fields of images
+ * and videos alike. */
+static void print_digests(const char *lead, const hg_hashes *hs)
+{
+	char md5[33], sha1[41], sha256[65];
+	hg_hex_encode(hs->md5, 16, md5);
+	hg_hex_encode(hs->sha1, 20, sha1);
+	hg_hex_encode(hs->sha256, 32, sha256);
+	printf("%smd5=%s,sha1=%s,sha256=%s", lead, md5, sha1, sha256);
+}
+
+/* "md5", "sha1", "sha256" members, the --all keys of images and videos. */
+static void json_digests(json_t *o, const hg_hashes *hs)
+{
+	char buf[65];
+	hg_hex_encode(hs->md5, 16, buf);
+	json_object_set_new(o, "md5", json_string(buf));
+	hg_hex_encode(hs->sha1, 20, buf);
+	json_object_set_new(o, "sha1", json_string(buf));
+	hg_hex_encode(hs->sha256, 32, buf);
+	json_object_set_new(o, "sha256", json_string(buf));
+}
+
 static void print_text(const struct job *j, unsigned flags)
 {
 	char hex[HG_PDQ_HEX_LEN + 1];
@@ -94,13 +127,8 @@ static void print_text(const struct job *j, unsigned flags)
 		printf("%s,", hex);
 	}
 	printf("%d,%s", j->hashes.pdq.quality, j->path);
-	if (flags & HG_HASH_DIGESTS) {
-		char md5[33], sha1[41], sha256[65];
-		hg_hex_encode(j->hashes.md5, 16, md5);
-		hg_hex_encode(j->hashes.sha1, 20, sha1);
-		hg_hex_encode(j->hashes.sha256, 32, sha256);
-		printf(",md5=%s,sha1=%s,sha256=%s", md5, sha1, sha256);
-	}
+	if (flags & HG_HASH_DIGESTS)
+		print_digests(",", &j->hashes);
 	putchar('\n');
 }
 
@@ -154,15 +182,8 @@ static void print_json(const struct job *j, unsigned flags)
 	if (flags & (HG_HASH_UNLETTERBOX | HG_HASH_REGIONS | HG_HASH_UNCAPTION | HG_HASH_UPSCALE |
 		     HG_HASH_DIHEDRAL_PIXELS))
 		json_object_set_new(o, "extra", json_extras(&j->hashes, flags));
-	if (flags & HG_HASH_DIGESTS) {
-		char buf[65];
-		hg_hex_encode(j->hashes.md5, 16, buf);
-		json_object_set_new(o, "md5", json_string(buf));
-		hg_hex_encode(j->hashes.sha1, 20, buf);
-		json_object_set_new(o, "sha1", json_string(buf));
-		hg_hex_encode(j->hashes.sha256, 32, buf);
-		json_object_set_new(o, "sha256", json_string(buf));
-	}
+	if (flags & HG_HASH_DIGESTS)
+		json_digests(o, &j->hashes);
 	char *s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
 	if (s)
 		puts(s);
@@ -173,7 +194,8 @@ static void print_json(const struct job *j, unsigned flags)
 static const char usage[] =
 	"usage: hashgate hash [options] FILE...   (- reads stdin)\n"
 	"  --dihedral        print the 8 dihedral variants (reference --pdqdih-across order)\n"
-	"  --all             append md5=,sha1=,sha256= of the file bytes\n"
+	"  --all             append md5=,sha1=,sha256= of the file bytes (videos: a\n"
+	"                    \"# md5=..,sha1=..,sha256=..,PATH\" line before the frames)\n"
 	"  --json            one JSON object per line\n"
 	"  --unletterbox     also hash the picture inside uniform bars (JSON \"extra\")\n"
 	"  --regions         also hash canonical sub-regions, for banks (JSON \"extra\")\n"
@@ -287,12 +309,18 @@ int hg_cmd_hash(int argc, char **argv)
 		} else if (j->is_video) {
 			if (json) {
 				json_t *o = hg_cli_vpdq_json(&j->vpdq, j->path);
+				if (flags & HG_HASH_DIGESTS)
+					json_digests(o, &j->hashes);
 				char *s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
 				if (s)
 					puts(s);
 				free(s);
 				json_decref(o);
 			} else {
+				if (flags & HG_HASH_DIGESTS) {
+					print_digests("# ", &j->hashes);
+					printf(",%s\n", j->path);
+				}
 				hg_cli_print_vpdq_text(&j->vpdq, p.njobs > 1 ? j->path : NULL);
 			}
 			hg_vpdq_release(&j->vpdq);
