@@ -196,7 +196,12 @@ struct apply {
 	struct bank *k;
 	uint64_t slot;
 	long errors;
+	long videos; /* vpdq entries added or removed */
 };
+
+/* A change of this many vpdq entries at once (an import) rebuilds the video
+ * index's tables at the end, so queries do not scan a large overlay. */
+#define VPDQ_COMPACT_AFTER 1000
 
 static int digest_kind(hg_signal s, hg_digest_kind *kind)
 {
@@ -292,6 +297,7 @@ static int apply_change(void *ctx, const hg_entry *e, int removed)
 		pthread_rwlock_unlock(&t->dig_lock);
 	} else if (e->signal == HG_SIGNAL_VPDQ) {
 		st = apply_vpdq(t, e, id, removed);
+		a->videos++;
 	}
 	/* Already there / already gone: a replay of a change we had applied. */
 	if (st != HG_OK && st != HG_ERR_EXISTS && st != HG_ERR_NOT_FOUND)
@@ -302,12 +308,18 @@ static int apply_change(void *ctx, const hg_entry *e, int removed)
 /* Brings bank k's index entries up to the store's current version. */
 static hg_status bank_sync(hg_banks *b, struct bank *k)
 {
-	struct apply a = {b, k, slot_of(b, k), 0};
+	struct apply a = {b, k, slot_of(b, k), 0, 0};
 	int64_t until = 0;
 	hg_status st = hg_store_changes(b->store, k->id, k->applied, &until, apply_change, &a);
 	if (st != HG_OK)
 		return store_fail(b, st);
 	k->applied = until;
+	if (a.videos >= VPDQ_COMPACT_AFTER) {
+		pthread_rwlock_wrlock(&k->t->vpdq_lock);
+		if (hg_vpdq_index_compact(k->t->vpdq) != HG_OK)
+			a.errors++;
+		pthread_rwlock_unlock(&k->t->vpdq_lock);
+	}
 	if (a.errors)
 		fprintf(stderr, "hashgate serve: bank %s/%s: %ld entries could not be indexed\n",
 			k->tenant, k->name, a.errors);
@@ -400,7 +412,7 @@ static int load_change(void *ctx, const hg_entry *e, int removed)
 	struct load *l = ctx;
 	uint64_t id = l->slot << SLOT_SHIFT | ((uint64_t)e->id & ENTRY_MASK);
 	if (e->signal != HG_SIGNAL_PDQ) {
-		struct apply a = {l->b, l->k, l->slot, 0};
+		struct apply a = {l->b, l->k, l->slot, 0, 0};
 		return apply_change(&a, e, removed);
 	}
 	if (removed) {
