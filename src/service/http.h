@@ -36,7 +36,15 @@ extern const size_t hg_nroutes;
 
 struct hg_server {
 	struct hg_serve_config cfg;
-	struct MHD_Daemon *daemon;
+	/* One MHD daemon (one epoll thread) per HTTP thread, and our own
+	 * listening socket: the acceptor hands connections out in turn (see
+	 * http.c). */
+	struct MHD_Daemon **daemons;
+	long ndaemons;
+	int lsock;
+	int accept_stop[2];
+	pthread_t acceptor;
+	int acceptor_started;
 	hg_svc_store *st;
 	hg_journal *journal;
 	hg_keycache *keys;

@@ -159,6 +159,7 @@ struct item {
 	int has_decision;
 	char *review_id;
 	char *actor, *tenant, *action, *object, *detail;
+	char text[]; /* every string above, in one allocation with the item */
 };
 
 struct hg_journal {
@@ -174,29 +175,53 @@ struct hg_journal {
 	hg_status last_error;
 };
 
-static char *dup(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
 static void item_free(struct item *it)
 {
-	free((char *)it->d.id);
-	free((char *)it->d.tenant);
-	free((char *)it->d.key_id);
-	free((char *)it->d.verdict);
-	free((char *)it->d.pdq);
-	free((char *)it->d.md5);
-	free((char *)it->d.sha1);
-	free((char *)it->d.sha256);
-	free((char *)it->d.matches);
-	free(it->review_id);
-	free(it->actor);
-	free(it->tenant);
-	free(it->action);
-	free(it->object);
-	free(it->detail);
 	free(it);
+}
+
+/* Copies the strings of one item next to it: one malloc and one free per
+ * record instead of sixteen (the request threads make them, the writer
+ * frees them, so fewer and equal-sized blocks also fragment less). */
+struct packer {
+	char *p;
+	size_t need;
+};
+
+static const char *pack(struct packer *k, const char *s)
+{
+	if (!s)
+		return NULL;
+	size_t n = strlen(s) + 1;
+	if (!k->p) {
+		k->need += n;
+		return NULL;
+	}
+	char *out = memcpy(k->p, s, n);
+	k->p += n;
+	return out;
+}
+
+/* Two passes over the same calls: the first sizes, the second copies. */
+static void pack_item(struct item *it, struct packer *k, const struct hg_journal_item *in)
+{
+	if (in->decision.id) {
+		it->d.id = pack(k, in->decision.id);
+		it->d.tenant = pack(k, in->decision.tenant);
+		it->d.key_id = pack(k, in->decision.key_id);
+		it->d.verdict = pack(k, in->decision.verdict);
+		it->d.pdq = pack(k, in->decision.pdq);
+		it->d.md5 = pack(k, in->decision.md5);
+		it->d.sha1 = pack(k, in->decision.sha1);
+		it->d.sha256 = pack(k, in->decision.sha256);
+		it->d.matches = pack(k, in->decision.matches ? in->decision.matches : "[]");
+	}
+	it->review_id = (char *)pack(k, in->review_id);
+	it->actor = (char *)pack(k, in->actor ? in->actor : "");
+	it->tenant = (char *)pack(k, in->tenant ? in->tenant : "");
+	it->action = (char *)pack(k, in->action ? in->action : "");
+	it->object = (char *)pack(k, in->object ? in->object : "");
+	it->detail = (char *)pack(k, in->detail ? in->detail : "{}");
 }
 
 /* Commits `list` (n items) in one transaction. */
@@ -366,34 +391,20 @@ static hg_status wait_for(hg_journal *j, uint64_t ticket)
 
 hg_status hg_journal_add(hg_journal *j, const struct hg_journal_item *in, int sync)
 {
-	struct item *it = calloc(1, sizeof *it);
+	struct item sizing = {0};
+	struct packer k = {NULL, 0};
+	pack_item(&sizing, &k, in);
+	struct item *it = malloc(sizeof *it + k.need);
 	if (!it)
 		return HG_ERR_NOMEM;
+	memset(it, 0, sizeof *it);
+	k.p = it->text;
 	if (in->decision.id) {
 		it->has_decision = 1;
 		it->d = in->decision;
-		it->d.id = dup(in->decision.id);
-		it->d.tenant = dup(in->decision.tenant);
-		it->d.key_id = dup(in->decision.key_id);
-		it->d.verdict = dup(in->decision.verdict);
-		it->d.pdq = dup(in->decision.pdq);
-		it->d.md5 = dup(in->decision.md5);
-		it->d.sha1 = dup(in->decision.sha1);
-		it->d.sha256 = dup(in->decision.sha256);
-		it->d.matches = dup(in->decision.matches ? in->decision.matches : "[]");
 	}
+	pack_item(it, &k, in);
 	it->ts = in->decision.id ? in->decision.ts : hg_now_ms();
-	it->review_id = dup(in->review_id);
-	it->actor = dup(in->actor ? in->actor : "");
-	it->tenant = dup(in->tenant ? in->tenant : "");
-	it->action = dup(in->action ? in->action : "");
-	it->object = dup(in->object ? in->object : "");
-	it->detail = dup(in->detail ? in->detail : "{}");
-	if (!it->actor || !it->tenant || !it->action || !it->object || !it->detail ||
-	    (it->has_decision && (!it->d.id || !it->d.matches))) {
-		item_free(it);
-		return HG_ERR_NOMEM;
-	}
 	pthread_mutex_lock(&j->lock);
 	while (j->queued >= QUEUE_MAX && !j->stop)
 		pthread_cond_wait(&j->room, &j->lock);

@@ -184,8 +184,8 @@ static void decide(struct hg_req *r, const hg_hashes *h, int have_pdq, int nvari
 
 	char id[HG_SVC_ID_MAX], rid[HG_SVC_ID_MAX] = "";
 	char pdq[HG_PDQ_HEX_LEN + 1] = "", md5[33] = "", sha1[41] = "", sha256[65] = "";
-	if (hg_random_id("d_", id, sizeof id) ||
-	    (!strcmp(verdict, "review") && hg_random_id("r_", rid, sizeof rid))) {
+	if (hg_time_id("d_", id, sizeof id) ||
+	    (!strcmp(verdict, "review") && hg_time_id("r_", rid, sizeof rid))) {
 		json_decref(matches);
 		hg_reply_error(r, 500, "internal_error", "no randomness for an id");
 		return;

@@ -65,6 +65,9 @@ int64_t hg_now_ms(void);
 double hg_mono_s(void);
 /* "<prefix><32 hex>" from the OS's CSPRNG; 0 or -1. out holds 40 bytes. */
 int hg_random_id(const char *prefix, char *out, size_t cap);
+/* The same shape, "<prefix><32 hex>", but the first 12 hex digits are the
+ * time (unix ms), so ids made later sort later; 80 bits stay random. */
+int hg_time_id(const char *prefix, char *out, size_t cap);
 /* SHA-256 of `len` bytes as 64 hex + NUL. */
 void hg_sha256_hex(const void *data, size_t len, char out[65]);
 /* [A-Za-z0-9._-]{1,63}, not starting with '.' */

@@ -13,6 +13,8 @@
 #include "store/store_internal.h"
 #include "store/svc_store.h"
 
+#define SVC_CACHE_KIB "4096"
+
 static hg_status fail(hg_svc_store *s, hg_status status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static hg_status fail(hg_svc_store *s, hg_status status, const char *fmt, ...)
@@ -45,6 +47,13 @@ hg_status hg_svc_store_open(const char *url, hg_svc_store **out, char *err, size
 		return st;
 	}
 	pthread_mutex_init(&s->lock, NULL);
+	/* The journal appends at the end of its tables (time-ordered ids, seq),
+	 * so a small page cache holds every page it touches. The bank store's
+	 * 64 MiB default is for imports; here it would only fill up with pages
+	 * already written and grow the server's memory for a minute or more. */
+	if (!strcmp(hg_store_backend(s->st), "sqlite"))
+		hg__store_query(s->st, "PRAGMA cache_size=-" SVC_CACHE_KIB, NULL, 0, NULL, NULL,
+				NULL);
 	*out = s;
 	return HG_OK;
 }
