@@ -621,6 +621,9 @@ int main(void)
 	test_exact(&o8, "32x8", 2000);
 	hg_index_options odd = {.bits = 21, .tables = 5}; /* 151 bits unused */
 	test_exact(&odd, "5x21", 2000);
+	atomic_store(&hg__index_lean, 0); /* the benchmark's baseline loops */
+	test_exact(NULL, "auto, earlier loops", 5000);
+	atomic_store(&hg__index_lean, 1);
 	test_updates();
 	test_snapshot();
 	test_wide();

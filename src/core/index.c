@@ -30,6 +30,7 @@
 atomic_int hg__index_prefetch = 128;
 atomic_int hg__index_hugepages = 1;
 atomic_int hg__index_prefetch_l2 = 1;
+atomic_int hg__index_lean = 1;
 
 /* Cost model, in nanoseconds, fitted to bench_index --crossover (AMD EPYC
  * Zen 4, CPU time, 1k..1M clustered lists, radius 0..63): a probe costs
@@ -939,12 +940,18 @@ static int table_radius(int radius, unsigned m, unsigned t)
 			__builtin_prefetch((p), 0, 3);  \
 	} while (0)
 
-static inline void prefetch_bucket(const struct hg_base *b, unsigned t, uint32_t k, int l2)
+/* The blk word too: its 32 KiB per table would stay in L2 if the query's
+ * own stream of prefetched lines did not keep evicting it. */
+static inline void prefetch_bucket(const struct hg_base *b, unsigned t, uint32_t k, int l2,
+				   int lean)
 {
-	if (b->wide & (1u << t))
+	if (b->wide & (1u << t)) {
 		PREFETCH_AHEAD(&b->off32[t][k]);
-	else
+	} else {
 		PREFETCH_AHEAD(&b->rel[t][k]);
+		if (lean)
+			PREFETCH_AHEAD(&b->blk[t][k >> HG_BLK_SHIFT]);
+	}
 }
 
 static size_t gen_probes(const struct hg_base *b, const hg_pdq *q, int nq, int radius,
@@ -1039,13 +1046,22 @@ static int query_tables(const struct hg_base *b, const hg_pdq *q, int nq, int ra
 	size_t nr = 0, total = 0;
 	const size_t D = pf >= 2 ? (size_t)pf : 0;
 	const int l2 = atomic_load_explicit(&hg__index_prefetch_l2, memory_order_relaxed);
+	const int lean = atomic_load_explicit(&hg__index_lean, memory_order_relaxed);
 	for (size_t i = 0; i < D && i < nprobes; i++) /* the pipeline's first D */
-		prefetch_bucket(b, pr[i].table, pr[i].key, l2);
+		prefetch_bucket(b, pr[i].table, pr[i].key, l2, lean);
 	for (size_t i = 0; i < nprobes; i++) {
 		if (D && i + D < nprobes)
-			prefetch_bucket(b, pr[i + D].table, pr[i + D].key, l2);
+			prefetch_bucket(b, pr[i + D].table, pr[i + D].key, l2, lean);
 		uint32_t lo, hi;
 		hg__bucket(b, pr[i].table, pr[i].key, &lo, &hi);
+		if (lean && pf != 1) {
+			/* ~30% of probed keys are empty: a branch on it would be
+			 * mispredicted that often, so store and keep or not */
+			rg[nr] = (struct range){lo, hi, pr[i].table, pr[i].variant};
+			nr += lo != hi;
+			total += hi - lo;
+			continue;
+		}
 		if (lo == hi)
 			continue;
 		PREFETCH(&b->slots[pr[i].table][lo]);
@@ -1058,7 +1074,7 @@ static int query_tables(const struct hg_base *b, const hg_pdq *q, int nq, int ra
 	if (!(flags & HG_INDEX_QUERY_TABLES) && (double)total * COST_CAND > scan_cost)
 		return 1;
 
-	struct hg_cand *c = grow(r->cands, &r->cands_cap, total, sizeof *c);
+	struct hg_cand *c = grow(r->cands, &r->cands_cap, total + 2, sizeof *c);
 	if (!c) {
 		r->hits.oom = 1;
 		return 0;
@@ -1068,9 +1084,27 @@ static int query_tables(const struct hg_base *b, const hg_pdq *q, int nq, int ra
 	for (size_t i = 0; i < D && i < nr; i++)
 		PREFETCH_AHEAD(&b->slots[rg[i].table][rg[i].lo]);
 	for (size_t i = 0; i < nr; i++) {
-		if (D && i + D < nr)
+		if (D && i + D < nr) {
 			PREFETCH_AHEAD(&b->slots[rg[i + D].table][rg[i + D].lo]);
+			/* and the line after: a bucket may straddle two, and the
+			 * copy below reads one entry past a bucket of one */
+			if (lean)
+				PREFETCH_AHEAD(&b->slots[rg[i + D].table][rg[i + D].hi]);
+		}
 		const uint32_t *slots = b->slots[rg[i].table];
+		if (lean && pf != 1) {
+			/* most buckets hold 1 or 2 entries: copy two without a
+			 * branch on the count (the second may belong to the next
+			 * bucket, or repeat slots[lo] at the end of the array) */
+			const uint32_t lo = rg[i].lo, len = rg[i].hi - lo, var = rg[i].variant;
+			const uint32_t lo1 = lo + 1 < b->n ? lo + 1 : lo;
+			c[nc] = (struct hg_cand){slots[lo], var};
+			c[nc + 1] = (struct hg_cand){slots[lo1], var};
+			if (len <= 2) {
+				nc += len;
+				continue;
+			}
+		}
 		for (uint32_t k = rg[i].lo; k < rg[i].hi; k++) {
 			uint32_t s = slots[k];
 			PREFETCH(&b->hashes[s]);
