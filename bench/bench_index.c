@@ -253,8 +253,8 @@ static void run_case(size_t n, int clustered, int quick, int sweep)
 				if (z.qps > lean[k])
 					lean[k] = z.qps;
 			}
-		printf("    lookup loops: earlier %7.1f q/s, branch-free + blk prefetch %7.1f q/s "
-		       "(%.2fx)\n",
+		printf("    lookup: as before (offsets not prefetched, branchy loops) %7.1f q/s, "
+		       "now %7.1f q/s (%.2fx)\n",
 		       lean[0], lean[1], lean[1] / lean[0]);
 		for (int l2 = 0; l2 < 2; l2++) {
 			printf("    prefetch into %s: none %7.1f  burst %7.1f", l2 ? "L2" : "L1",

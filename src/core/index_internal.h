@@ -132,8 +132,8 @@ extern atomic_int hg__index_prefetch;
 extern atomic_int hg__index_hugepages;
 /* 1: pipelined prefetches go to L2 (prefetcht1), 0: to L1 (prefetcht0). */
 extern atomic_int hg__index_prefetch_l2;
-/* 1: the lookup's branch-free bucket and slot loops and blk prefetches;
- * 0: the earlier loops (bench_index --sweep compares them). */
+/* 1: the lookup prefetches bucket offsets and uses branch-free loops;
+ * 0: the code as it was before (bench_index --sweep compares them). */
 extern atomic_int hg__index_lean;
 
 /* 64-bit checksum used by snapshots: four multiply-xor lanes, so any change
