@@ -62,10 +62,11 @@ grep -v ',orig.mp4$' bank.vpdq > others.vpdq
 "$HASHGATE" vmatch -r 0.2 --list others.vpdq logo.mp4 small.mp4 letterbox.mp4
 [ $? -eq 0 ] || fail "edits matched an unrelated bank"
 
-# A stored bank: vpdq entries (frames with quality >= 50) imported as a list.
-for f in orig.mp4 ladybird.mp4; do
-	echo "vpdq:$("$HASHGATE" hash -r 0.2 $f | awk -F, '$2 >= 50 {print $3}' | tr '\n' ' '),$f"
-done > vlist.txt
+# A stored bank: vpdq entries from `hash --entry` (each frame with its
+# quality, frame number and timestamp) imported as a list.
+"$HASHGATE" hash -r 0.2 --entry orig.mp4 ladybird.mp4 > vlist.txt || fail "hash --entry"
+grep -q '^vpdq:[0-9a-f]\{64\}:[0-9]*:0:0.000 [0-9a-f]\{64\}:[0-9]*:3:0.200 ' vlist.txt ||
+	fail "hash --entry line: $(head -c 200 vlist.txt)"
 "$HASHGATE" bank create --db bank.db videos >/dev/null &&
 	"$HASHGATE" bank import --db bank.db --strict videos vlist.txt >/dev/null || fail "bank import"
 out=$("$HASHGATE" vmatch --db bank.db --bank videos -r 0.2 letterbox.mp4 small.mp4 pattern.mp4)
@@ -73,6 +74,24 @@ out=$("$HASHGATE" vmatch --db bank.db --bank videos -r 0.2 letterbox.mp4 small.m
 	"letterbox.mp4,orig.mp4 small.mp4,orig.mp4 " ] || fail "vmatch --bank: $out"
 "$HASHGATE" vmatch --db bank.db --bank missing orig.mp4 2>/dev/null
 [ $? -eq 2 ] || fail "vmatch --bank of a missing bank should fail"
+# Bank-side frames with quality < 50 are left out of the bank video's share:
+# orig then 2 s of black (quality 0). Stored with qualities, orig covers all
+# of the bank video's usable frames (target% 100); stored as bare hashes
+# (entries from before quality was kept), the black frame counts as usable.
+ff -i orig.mp4 -f lavfi -i color=black:s=480x270:r=15:d=2 -filter_complex \
+	"[0:v][1:v]concat=n=2:v=1[v]" -map "[v]" -c:v libx264 -preset ultrafast -pix_fmt yuv420p dark.mp4
+"$HASHGATE" hash -r 0.2 --entry dark.mp4 > dark.txt
+grep -q ':0:[0-9]*:[0-9.]* ' dark.txt || fail "dark.mp4 has no quality-0 frame: $(cat dark.txt)"
+sed 's/:[0-9]*:[0-9]*:[0-9.]*\([ ,]\)/\1/g' dark.txt > dark-legacy.txt
+cut -c6- dark-legacy.txt | grep -q ':' && fail "legacy value still has qualities"
+for b in dq dl; do "$HASHGATE" bank create --db bank.db $b >/dev/null; done
+"$HASHGATE" bank import --db bank.db --strict dq dark.txt >/dev/null &&
+	"$HASHGATE" bank import --db bank.db --strict --signal vpdq dl dark-legacy.txt >/dev/null ||
+	fail "import dark"
+tq=$("$HASHGATE" vmatch --db bank.db --bank dq -r 0.2 orig.mp4 | cut -d, -f4)
+tl=$("$HASHGATE" vmatch --db bank.db --bank dl -r 0.2 orig.mp4 | cut -d, -f4)
+echo "orig vs orig+black: target% $tq with qualities stored, $tl with bare hashes"
+[ "$tq" = 100.00 ] && [ -n "$tl" ] && [ "$tl" != 100.00 ] || fail "low-quality bank frames: $tq / $tl"
 
 # Every frame is counted as ffprobe counts it, in every container.
 for f in orig.mp4 vp9.webm mpeg4.avi ts.ts anim.gif; do

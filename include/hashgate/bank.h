@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "hashgate/status.h"
+#include "hashgate/vpdq.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -28,8 +29,9 @@ extern "C" {
 #define HG_FIELD_MAX 256         /* external id, source, actor (added/removed by) */
 #define HG_REASON_MAX 1024       /* removal reason */
 #define HG_VPDQ_MAX_FRAMES 4096  /* frame hashes in one vPDQ value */
-/* Longest normalised signal value: a vPDQ value of HG_VPDQ_MAX_FRAMES hashes. */
-#define HG_SIGNAL_VALUE_MAX (HG_VPDQ_MAX_FRAMES * 65 - 1)
+/* Longest normalised signal value: a vPDQ value of HG_VPDQ_MAX_FRAMES
+ * frames, each with quality, frame number and timestamp (vpdq.h). */
+#define HG_SIGNAL_VALUE_MAX (HG_VPDQ_MAX_FRAMES * (HG_VPDQ_TOKEN_MAX + 1) - 1)
 /* Largest per-bank PDQ radius accepted (the reference threshold is 31). */
 #define HG_BANK_RADIUS_MAX 64
 /* The tenant used when none is given (CLI). */
@@ -109,8 +111,9 @@ HG_API hg_status hg_signal_infer(const char *text, size_t len, hg_signal *out);
  * Validates `len` bytes of `text` as a value of `signal` and writes its
  * normal form into out (NUL-terminated, outsz bytes; HG_SIGNAL_VALUE_MAX + 1
  * is always enough): hex lowercased; surrounding blanks trimmed; for vPDQ the
- * frame hashes separated by single spaces (commas, semicolons and blanks are
- * all accepted as separators). *outlen (may be NULL) gets the length.
+ * frame tokens (hex[:quality[:frame:timestamp]], vpdq.h) in their normal
+ * form, separated by single spaces (commas, semicolons and blanks are all
+ * accepted as separators). *outlen (may be NULL) gets the length.
  * HG_ERR_PARSE with a reason in msg (msgsz bytes) when invalid;
  * HG_ERR_TOO_LARGE when out is too small.
  */

@@ -69,6 +69,60 @@ HG_API size_t hg_vpdq_format_line(const hg_vpdq_frame *frame, char *buf, size_t 
  */
 HG_API hg_status hg_vpdq_parse_line(const char *text, size_t len, hg_vpdq_frame *out);
 
+/*
+ * Stored form. A bank entry of signal "vpdq" holds one token per frame,
+ * separated by single spaces (hg_signal_normalize in bank.h writes it):
+ *
+ *     hex                            frame hash only (values stored before
+ *                                    quality was kept): counts as quality 100
+ *     hex:quality                    e.g. 9c0e...71a3:87
+ *     hex:quality:frame:timestamp    e.g. 9c0e...71a3:87:30:1.000 (%.3f)
+ *
+ * so a bank video's frames under min_quality are left out of its share, as
+ * for a video hashed on the spot. Frame numbers go up to
+ * HG_VPDQ_MAX_FRAME_NUMBER and timestamps up to HG_VPDQ_MAX_TIMESTAMP s
+ * once rounded to milliseconds (116 days).
+ */
+#define HG_VPDQ_MAX_FRAME_NUMBER 999999999LL
+#define HG_VPDQ_MAX_TIMESTAMP 9999999.999
+/* Longest token: 64 hex + ":100" + ":999999999" + ":9999999.999". */
+#define HG_VPDQ_TOKEN_MAX 90
+
+/*
+ * Parses one token (`len` bytes, no separators) into *out and sets *fields
+ * to how many fields it had (1, 2 or 4). A token without quality gets
+ * quality 100; one without a frame number gets frame_number 0 and
+ * timestamp 0. HG_ERR_PARSE (with *out zeroed) for anything else: hex not
+ * 64 digits, quality outside 0..100, 3 or more than 4 fields, a frame number
+ * or timestamp out of range, over 2 * HG_VPDQ_TOKEN_MAX bytes. HG_ERR_INVALID_ARG for NULL out or fields.
+ */
+HG_API hg_status hg_vpdq_token_parse(const char *text, size_t len, hg_vpdq_frame *out,
+				     int *fields);
+
+/*
+ * Writes the normal form of a token with `fields` fields (1, 2 or 4: hex in
+ * lowercase, quality and frame number in decimal, timestamp "%.3f") into buf
+ * with a NUL. Returns the length, or 0 when `size` is too small (use
+ * HG_VPDQ_TOKEN_MAX + 1), `fields` is not 1, 2 or 4, a value is out of the
+ * ranges above, or an argument is NULL.
+ */
+HG_API size_t hg_vpdq_token_format(const hg_vpdq_frame *frame, int fields, char *buf,
+				   size_t size);
+
+/*
+ * Parses a stored vPDQ value (`len` bytes: tokens separated by blanks,
+ * commas or semicolons) into a new array *frames of *n frames (free with
+ * hg_vpdq_frames_free). Frames whose token had no frame number are numbered
+ * by their position. HG_ERR_PARSE for a bad token or no token at all,
+ * HG_ERR_NOMEM, HG_ERR_INVALID_ARG for NULL arguments; *frames is NULL and
+ * *n 0 on failure.
+ */
+HG_API hg_status hg_vpdq_value_parse(const char *value, size_t len, hg_vpdq_frame **frames,
+				     size_t *n);
+
+/* Frees what hg_vpdq_value_parse returned. NULL is a no-op. */
+HG_API void hg_vpdq_frames_free(hg_vpdq_frame *frames);
+
 typedef struct hg_vpdq_match_options {
 	int radius;        /* match when distance <= radius; default 31 */
 	int min_quality;   /* frames below are ignored; default 50 */

@@ -13,6 +13,9 @@
  * {"file": ..., "type": "video", "vpdq": [...]} object (see video_opts.c).
  * With --all a video's file digests come first, on a comment line that
  * vmatch --list skips: "# md5=<hex>,sha1=<hex>,sha256=<hex>,<path>".
+ * --entry prints a bank list line instead ("hashgate bank import" text
+ * format): "vpdq:<hex:quality:frame:timestamp> ...,<path>" for a video,
+ * "pdq:<hex>,<path>" for an image.
  *
  * A file that fails prints "hashgate: <path>: <reason>" on stderr; the others
  * carry on and the exit code is 2.
@@ -26,6 +29,7 @@
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "cli/video_opts.h"
+#include "hashgate/bank.h"
 #include "hashgate/hashgate.h"
 #include "service/service.h"
 
@@ -118,6 +122,31 @@ static void json_digests(json_t *o, const hg_hashes *hs)
 	json_object_set_new(o, "sha256", json_string(buf));
 }
 
+/* A bank list line; 0, or -1 when the video has more frames than an entry
+ * holds. */
+static int print_entry(const struct job *j)
+{
+	char tok[HG_VPDQ_TOKEN_MAX + 1];
+	if (!j->is_video) {
+		hg_pdq_to_hex(&j->hashes.pdq.hash[0], tok);
+		printf("pdq:%s,%s\n", tok, j->path);
+		return 0;
+	}
+	if (j->vpdq.count > HG_VPDQ_MAX_FRAMES) {
+		fflush(stdout);
+		fprintf(stderr, "hashgate: %s: %zu hashed frames, more than a bank entry holds (%d): "
+			"use a larger -r\n", j->path, j->vpdq.count, HG_VPDQ_MAX_FRAMES);
+		return -1;
+	}
+	fputs("vpdq:", stdout);
+	for (size_t i = 0; i < j->vpdq.count; i++) {
+		hg_vpdq_token_format(&j->vpdq.frames[i], 4, tok, sizeof tok);
+		printf("%s%s", i ? " " : "", tok);
+	}
+	printf(",%s\n", j->path);
+	return 0;
+}
+
 static void print_text(const struct job *j, unsigned flags)
 {
 	char hex[HG_PDQ_HEX_LEN + 1];
@@ -197,6 +226,8 @@ static const char usage[] =
 	"  --all             append md5=,sha1=,sha256= of the file bytes (videos: a\n"
 	"                    \"# md5=..,sha1=..,sha256=..,PATH\" line before the frames)\n"
 	"  --json            one JSON object per line\n"
+	"  --entry           one bank list line per file (hashgate bank import): video\n"
+	"                    \"vpdq:HEX:QUALITY:FRAME:TIMESTAMP ...,PATH\", image \"pdq:HEX,PATH\"\n"
 	"  --unletterbox     also hash the picture inside uniform bars (JSON \"extra\")\n"
 	"  --regions         also hash canonical sub-regions, for banks (JSON \"extra\")\n"
 	"  --uncaption       also hash the picture without / under caption bands (JSON)\n"
@@ -211,7 +242,7 @@ static const char usage[] =
 int hg_cmd_hash(int argc, char **argv)
 {
 	unsigned flags = 0;
-	int json = 0;
+	int json = 0, entry = 0;
 	long threads = 1;
 	hg_limits limits;
 	hg_limits_default(&limits);
@@ -245,6 +276,8 @@ int hg_cmd_hash(int argc, char **argv)
 			flags |= HG_HASH_DIHEDRAL_PIXELS;
 		} else if (!strcmp(a, "--json")) {
 			json = 1;
+		} else if (!strcmp(a, "--entry")) {
+			entry = 1;
 		} else if (!strcmp(a, "--compat") && i + 1 < argc) {
 			const char *m = argv[++i];
 			if (!strcmp(m, "cli"))
@@ -270,6 +303,8 @@ int hg_cmd_hash(int argc, char **argv)
 	}
 	if (i >= argc)
 		return hg_cli_usage_error("hash", usage, "no files given");
+	if (entry && (json || (flags & (HG_HASH_DIGESTS | HG_HASH_DIHEDRAL))))
+		return hg_cli_usage_error("hash", usage, "--entry excludes --json, --all, --dihedral");
 	if ((flags & HG_HASH_FAST) && (flags & HG_HASH_COMPAT_CLI))
 		return hg_cli_usage_error("hash", usage, "--fast and --compat cli exclude each other");
 
@@ -306,6 +341,9 @@ int hg_cmd_hash(int argc, char **argv)
 			fflush(stdout);
 			fprintf(stderr, "hashgate: %s: %s\n", j->path, j->errmsg);
 			failed = 1;
+		} else if (entry) {
+			failed |= print_entry(j) != 0;
+			hg_vpdq_release(&j->vpdq);
 		} else if (j->is_video) {
 			if (json) {
 				json_t *o = hg_cli_vpdq_json(&j->vpdq, j->path);

@@ -121,16 +121,18 @@ struct bank_load {
 	int oom;
 };
 
-/* One live vpdq entry becomes one video: its frame hashes in order (stored
- * values carry no quality, so every frame counts as usable), named by the
- * entry's external id, else "entry:<id>". */
+/* One live vpdq entry becomes one video: its frames in order, with the
+ * quality stored per frame (entries stored with bare hashes count every
+ * frame as usable), named by the entry's external id, else "entry:<id>". */
 static int add_entry(void *ctx, const hg_entry *e)
 {
 	struct bank_load *b = ctx;
 	if (e->signal != HG_SIGNAL_VPDQ)
 		return 0;
-	size_t len = strlen(e->value), n = (len + 1) / (HG_PDQ_HEX_LEN + 1);
-	hg_vpdq_frame *f = calloc(n ? n : 1, sizeof *f);
+	hg_vpdq_frame *f = NULL;
+	size_t n = 0;
+	/* The store keeps values normalised, so only memory can fail here. */
+	hg_status st = hg_vpdq_value_parse(e->value, strlen(e->value), &f, &n);
 	char idname[32];
 	snprintf(idname, sizeof idname, "entry:%lld", (long long)e->id);
 	char *name = strdup(e->external_id && *e->external_id ? e->external_id : idname);
@@ -142,17 +144,11 @@ static int add_entry(void *ctx, const hg_entry *e)
 			b->cap = cap;
 		}
 	}
-	if (!f || !name || b->list->count == b->cap) {
-		free(f);
+	if (st || !name || b->list->count == b->cap) {
+		hg_vpdq_frames_free(f);
 		free(name);
 		b->oom = 1;
 		return 1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		/* The store keeps values normalised, so this cannot fail. */
-		hg_pdq_from_hex(e->value + i * (HG_PDQ_HEX_LEN + 1), HG_PDQ_HEX_LEN, &f[i].hash);
-		f[i].quality = 100;
-		f[i].frame_number = (int64_t)i;
 	}
 	b->list->videos[b->list->count++] = (hg_vpdq_video){name, f, n};
 	return 0;

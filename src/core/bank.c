@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "hashgate/pdq.h"
+#include "hashgate/vpdq.h"
 
 static const char *const action_names[HG_ACTION_COUNT_] = {"block", "review", "allow"};
 static const char *const signal_names[HG_SIGNAL_COUNT_] = {"pdq", "md5", "sha1", "sha256",
@@ -270,14 +271,23 @@ hg_status hg_signal_normalize(hg_signal signal, const char *text, size_t len, ch
 				say(msg, msgsz, "vpdq: more than %d frame hashes", HG_VPDQ_MAX_FRAMES);
 				return HG_ERR_PARSE;
 			}
-			if (n + (n ? 1 : 0) + 64 + 1 > outsz)
+			hg_vpdq_frame f;
+			int fields;
+			char tok[HG_VPDQ_TOKEN_MAX + 1];
+			size_t tlen = 0;
+			if (hg_vpdq_token_parse(text + start, i - start, &f, &fields) == HG_OK)
+				tlen = hg_vpdq_token_format(&f, fields, tok, sizeof tok);
+			if (!tlen) {
+				say(msg, msgsz, "vpdq frame %zu: not hex[:quality[:frame:timestamp]] "
+				    "(64 hex digits, quality 0..100)", frames);
+				return HG_ERR_PARSE;
+			}
+			if (n + (n ? 1 : 0) + tlen + 1 > outsz)
 				return HG_ERR_TOO_LARGE;
 			if (n)
 				out[n++] = ' ';
-			hg_status st = norm_hex(text + start, i - start, 64, out + n, "vpdq frame", msg, msgsz);
-			if (st)
-				return st;
-			n += 64;
+			memcpy(out + n, tok, tlen);
+			n += tlen;
 		}
 		if (!frames) {
 			say(msg, msgsz, "vpdq: no frame hashes");

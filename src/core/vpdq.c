@@ -93,6 +93,136 @@ hg_status hg_vpdq_parse_line(const char *text, size_t len, hg_vpdq_frame *out)
 	return HG_OK;
 }
 
+/* parse_int on `len` bytes that are not NUL-terminated. */
+static int parse_int_n(const char *s, size_t len, long long min, long long max, long long *out)
+{
+	char buf[24];
+	if (len == 0 || len >= sizeof buf || memchr(s, '\0', len))
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return parse_int(buf, min, max, out);
+}
+
+hg_status hg_vpdq_token_parse(const char *text, size_t len, hg_vpdq_frame *out, int *fields)
+{
+	if (!out || !fields)
+		return HG_ERR_INVALID_ARG;
+	memset(out, 0, sizeof *out);
+	*fields = 0;
+	if (!text || len > 2 * HG_VPDQ_TOKEN_MAX)
+		return HG_ERR_PARSE;
+	const char *part[4];
+	size_t plen[4], start = 0;
+	int nf = 0;
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len && text[i] != ':')
+			continue;
+		if (nf == 4)
+			return HG_ERR_PARSE;
+		part[nf] = text + start;
+		plen[nf++] = i - start;
+		start = i + 1;
+	}
+	hg_vpdq_frame f;
+	memset(&f, 0, sizeof f);
+	f.quality = 100;
+	long long v;
+	if (nf == 3 || plen[0] != HG_PDQ_HEX_LEN || hg_pdq_from_hex(part[0], plen[0], &f.hash))
+		return HG_ERR_PARSE;
+	if (nf >= 2) {
+		if (parse_int_n(part[1], plen[1], 0, 100, &v))
+			return HG_ERR_PARSE;
+		f.quality = (int)v;
+	}
+	if (nf == 4) {
+		char buf[24], *end;
+		if (parse_int_n(part[2], plen[2], 0, HG_VPDQ_MAX_FRAME_NUMBER, &v) || plen[3] == 0 ||
+		    plen[3] >= sizeof buf)
+			return HG_ERR_PARSE;
+		f.frame_number = v;
+		memcpy(buf, part[3], plen[3]);
+		buf[plen[3]] = '\0';
+		errno = 0;
+		f.timestamp = strtod(buf, &end);
+		if (errno || end == buf || *end || !(f.timestamp >= 0) ||
+		    !(f.timestamp < HG_VPDQ_MAX_TIMESTAMP + 0.0005) || buf[0] == ' ' || buf[0] == '+')
+			return HG_ERR_PARSE;
+	}
+	*out = f;
+	*fields = nf;
+	return HG_OK;
+}
+
+size_t hg_vpdq_token_format(const hg_vpdq_frame *f, int fields, char *buf, size_t size)
+{
+	if (!f || !buf || size == 0 || (fields != 1 && fields != 2 && fields != 4))
+		return 0;
+	buf[0] = '\0';
+	if (f->quality < 0 || f->quality > 100 || f->frame_number < 0 ||
+	    f->frame_number > HG_VPDQ_MAX_FRAME_NUMBER || !(f->timestamp >= 0) ||
+	    !(f->timestamp < HG_VPDQ_MAX_TIMESTAMP + 0.0005))
+		return 0;
+	char hex[HG_PDQ_HEX_LEN + 1];
+	hg_pdq_to_hex(&f->hash, hex);
+	int n = fields == 1   ? snprintf(buf, size, "%s", hex)
+		: fields == 2 ? snprintf(buf, size, "%s:%d", hex, f->quality)
+			      : snprintf(buf, size, "%s:%d:%lld:%.3f", hex, f->quality,
+					 (long long)f->frame_number, f->timestamp);
+	if (n < 0 || (size_t)n >= size) {
+		buf[0] = '\0';
+		return 0;
+	}
+	return (size_t)n;
+}
+
+static int value_separator(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' || c == ';';
+}
+
+hg_status hg_vpdq_value_parse(const char *value, size_t len, hg_vpdq_frame **frames, size_t *n)
+{
+	if (!frames || !n)
+		return HG_ERR_INVALID_ARG;
+	*frames = NULL;
+	*n = 0;
+	if (!value && len)
+		return HG_ERR_INVALID_ARG;
+	size_t count = 0;
+	for (size_t i = 0; i < len; i++)
+		count += !value_separator(value[i]) && (i == 0 || value_separator(value[i - 1]));
+	if (count == 0)
+		return HG_ERR_PARSE;
+	hg_vpdq_frame *f = malloc(count * sizeof *f);
+	if (!f)
+		return HG_ERR_NOMEM;
+	size_t k = 0, i = 0;
+	while (k < count) {
+		while (value_separator(value[i]))
+			i++;
+		size_t start = i;
+		while (i < len && !value_separator(value[i]))
+			i++;
+		int fields;
+		if (hg_vpdq_token_parse(value + start, i - start, &f[k], &fields)) {
+			free(f);
+			return HG_ERR_PARSE;
+		}
+		if (fields < 4)
+			f[k].frame_number = (int64_t)k;
+		k++;
+	}
+	*frames = f;
+	*n = count;
+	return HG_OK;
+}
+
+void hg_vpdq_frames_free(hg_vpdq_frame *frames)
+{
+	free(frames);
+}
+
 void hg_vpdq_match_options_default(hg_vpdq_match_options *opts)
 {
 	if (!opts)

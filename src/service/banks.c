@@ -233,27 +233,8 @@ static int unhex(const char *s, uint8_t *out, size_t n)
 
 hg_status hg_banks_vpdq_frames(const char *value, hg_vpdq_frame **frames, size_t *n)
 {
-	*frames = NULL;
-	*n = 0;
-	size_t len = strlen(value), count = (len + 1) / (HG_PDQ_HEX_LEN + 1);
-	if (!count || len != count * (HG_PDQ_HEX_LEN + 1) - 1)
-		return HG_ERR_PARSE;
-	hg_vpdq_frame *f = calloc(count, sizeof *f);
-	if (!f)
-		return HG_ERR_NOMEM;
-	for (size_t i = 0; i < count; i++) {
-		const char *hex = value + i * (HG_PDQ_HEX_LEN + 1);
-		if (hg_pdq_from_hex(hex, HG_PDQ_HEX_LEN, &f[i].hash) != HG_OK ||
-		    (hex[HG_PDQ_HEX_LEN] && hex[HG_PDQ_HEX_LEN] != ' ')) {
-			free(f);
-			return HG_ERR_PARSE;
-		}
-		f[i].quality = 100; /* stored values carry no quality: every frame counts */
-		f[i].frame_number = (int64_t)i;
-	}
-	*frames = f;
-	*n = count;
-	return HG_OK;
+	/* The stored form, with per-frame quality when the entry has it. */
+	return hg_vpdq_value_parse(value, strlen(value), frames, n);
 }
 
 /* A vpdq entry added to or removed from its tenant's video index. */

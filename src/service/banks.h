@@ -74,9 +74,9 @@ struct hg_video_query {
 hg_status hg_banks_match_video(hg_banks *b, const char *tenant, const struct hg_video_query *q,
 			       struct hg_match_set *out);
 
-/* The frames of a stored vpdq value (space-separated PDQ hex, as
- * hg_signal_normalize writes it), each with quality 100 (stored values carry
- * none). *frames is malloc'd. HG_ERR_PARSE, HG_ERR_NOMEM. */
+/* The frames of a stored vpdq value (hg_vpdq_value_parse: frame tokens
+ * hex[:quality[:frame:timestamp]]; a token without quality counts as 100).
+ * *frames is malloc'd. HG_ERR_PARSE, HG_ERR_NOMEM. */
 hg_status hg_banks_vpdq_frames(const char *value, hg_vpdq_frame **frames, size_t *n);
 /* The verdict of a match set: allow-list beats block beats review; nothing
  * matched: "allow". A static string. */

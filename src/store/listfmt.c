@@ -179,6 +179,11 @@ static hg_status parse_text(hg_list_parser *p, const char *line, size_t len, hg_
 	const char *val = line, *type = NULL;
 	size_t vlen = comma ? (size_t)(comma - line) : len, tlen = 0;
 	const char *colon = memchr(val, ':', vlen);
+	hg_signal hash_before_colon;
+	/* TYPE:VALUE, unless what comes before the colon is a hash: the first
+	 * frame token of a vpdq value, "hex:quality..." (with --signal vpdq). */
+	if (colon && hg_signal_infer(val, (size_t)(colon - val), &hash_before_colon) == HG_OK)
+		colon = NULL;
 	if (colon) { /* TYPE:VALUE */
 		type = val;
 		tlen = (size_t)(colon - val);
