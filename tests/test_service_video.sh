@@ -8,7 +8,8 @@
 # lines (POST /v1/check/vpdq) match the same way, truncated / corrupt /
 # over-limit videos get 400 / 413 with a clear error (unless their MD5 is
 # banked: then the bank's verdict), and decisions are
-# journalled (digests, verdict, the vPDQ bound by its SHA-256).
+# journalled (digests, verdict, the vPDQ bound by its SHA-256); SIGTERM while
+# a video is hashed still answers it and exits 0.
 #
 # Clips are a few seconds of 320x180 made here with ffmpeg from Debian
 # wallpapers (mate-backgrounds) and ffmpeg's test pattern.
@@ -195,6 +196,24 @@ checks=$((checks + 1))
 sqlite3 "$HASHGATE_DB" "SELECT count(*) FROM hg_decisions" >/dev/null 2>&1 &&
 	[ "$(sqlite3 "$HASHGATE_DB" "SELECT count(*) FROM hg_decisions WHERE md5 = '$MD5_COPY'")" -ge 4 ] ||
 	fail "the copy's decisions are not in the journal"
+
+# SIGTERM while a video is being hashed, past the drain timeout: the upload
+# is still answered and the server exits 0 (MHD must not be stopped with the
+# request's connection suspended).
+big="scale=1280:720:force_original_aspect_ratio=increase,crop=854:480:x='(in_w-854)*t/10':y=0,format=yuv420p"
+x264 -loop 1 -i $P/Garden.jpg -t 10 -r 30 -vf "$big" -crf 23 "$T/big.mp4"
+start_server --drain-timeout 0 --video-seconds-per-hash 0
+upload "$CHECKER" "$T/big.mp4" video/mp4 &
+UP=$!
+sleep 0.5
+kill -TERM "$PID"
+wait "$PID"
+expect "exit 0 with a video still hashing" "$?" 0
+PID=
+wait "$UP"
+contains "the video being hashed is answered" "$(cat "$T/body")" '"verdict":"allow"'
+contains "all its frames" "$(cat "$T/body")" '"frames_hashed":300'
+contains "the drain waited for it" "$(cat "$T/serve.log")" "waiting for 1 uploads still being hashed"
 
 echo "test_service_video: $checks checks, $fails failed"
 [ "$fails" -eq 0 ]

@@ -142,8 +142,10 @@ json_t *hg_req_json(struct hg_req *r)
 
 void hg_req_resume(struct hg_req *r)
 {
+	hg_server *s = r->srv; /* once resumed, r may be answered and freed at once */
 	r->work_done = 1;
 	MHD_resume_connection(r->conn);
+	atomic_fetch_sub(&s->deferred, 1);
 }
 
 void hg_req_defer(struct hg_req *r, hg_work_fn fn)
@@ -153,6 +155,7 @@ void hg_req_defer(struct hg_req *r, hg_work_fn fn)
 	if (r->ci)
 		r->ci->working = 1;
 	MHD_suspend_connection(r->conn);
+	atomic_fetch_add(&r->srv->deferred, 1);
 	if (hg_workers_submit(r->srv->workers, fn, r) != HG_OK) {
 		r->retry_after = 1;
 		hg_reply_error(r, 503, "busy", "every hashing worker is busy; retry shortly");
@@ -927,6 +930,21 @@ hg_status hg_server_run(hg_server *s)
 		nanosleep(&t, NULL);
 	}
 	long left = atomic_load(&s->active);
+	/* A request on the hashing pool holds a suspended connection, and MHD
+	 * aborts the process if stopped with one: those are waited for past the
+	 * timeout (each is bounded by the image and video limits; a video by
+	 * max-video-decode-seconds), then given a moment to send their reply. */
+	if (atomic_load(&s->deferred) > 0)
+		fprintf(stderr, "hashgate serve: waiting for %ld uploads still being hashed\n",
+			atomic_load(&s->deferred));
+	while (atomic_load(&s->deferred) > 0) {
+		struct timespec t = {0, 20000000L};
+		nanosleep(&t, NULL);
+	}
+	for (int i = 0; i < 50 && atomic_load(&s->active) > 0; i++) {
+		struct timespec t = {0, 20000000L};
+		nanosleep(&t, NULL);
+	}
 	stop_daemons(s);
 	if (s->loader_started) {
 		pthread_join(s->loader, NULL);

@@ -57,6 +57,7 @@ struct hg_server {
 	atomic_long active;          /* requests between headers and completion */
 	atomic_long inflight_bytes;  /* bodies held in memory */
 	atomic_long connections;
+	atomic_long deferred;        /* requests on the hashing pool (suspended) */
 	int port;
 	int stop_pipe[2];
 	pthread_t reaper, loader;
