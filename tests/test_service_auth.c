@@ -3,7 +3,8 @@
  * authenticates with its tenant and role; a wrong secret, a malformed token
  * and a revoked key do not; only the key's hash is stored; a flood of
  * made-up key ids is cut off before it becomes a flood of database queries,
- * while a known key keeps working.
+ * while a known key keeps working; keys in use are re-read in the background,
+ * so a revocation reaches the cache without a request asking the store.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +81,18 @@ int main(void)
 	CHECK_INT(hg_keycache_auth(kc, token, &who), HG_ERR_DENIED);
 	CHECK_INT(hg_keycache_auth(kc, token2, &who), HG_OK);
 	CHECK(who.rate == 5 && who.burst == 10);
+
+	/* Background refresh: a key in use is re-read once it is 2 s old (not
+	 * before), so its revocation shows without a request waiting on the
+	 * store. */
+	CHECK_INT(hg_svc_key_revoke(st, id2, hg_now_ms()), HG_OK);
+	CHECK_INT(hg_keycache_auth(kc, token2, &who), HG_OK); /* cached */
+	hg_keycache_refresh(kc);
+	CHECK_INT(hg_keycache_auth(kc, token2, &who), HG_OK); /* too young to re-read */
+	usleep(2100 * 1000);
+	CHECK_INT(hg_keycache_auth(kc, token2, &who), HG_OK); /* still within the 5 s */
+	hg_keycache_refresh(kc);
+	CHECK_INT(hg_keycache_auth(kc, token2, &who), HG_ERR_DENIED);
 	hg_keycache_free(kc);
 	hg_svc_store_free(st);
 

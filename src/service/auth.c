@@ -8,7 +8,12 @@
  * nothing to brute-force that a slow KDF would protect.
  *
  * The cache keeps records for a few seconds so a request costs one SHA-256
- * and a table lookup, and a revocation takes effect within KEY_TTL_S.
+ * and a table lookup, and a revocation takes effect within KEY_TTL_S. Keys
+ * in use are re-read in the background (hg_keycache_refresh, from the
+ * server's housekeeping thread) once they are KEY_REFRESH_S old, so a
+ * request never waits for the store on a key it already knows: the store
+ * connection is shared with the journal writer, whose commits (and fsync)
+ * would otherwise stall every request that found its key expired.
  */
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -18,6 +23,8 @@
 #include "service/service.h"
 
 #define KEY_TTL_S 5.0
+#define KEY_REFRESH_S 2.0
+#define REFRESH_MAX 256 /* keys re-read per refresh call */
 #define CACHE_MAX 4096
 /* Store lookups for keys not in the cache, per second (and burst): a flood
  * of made-up key ids must not turn into a flood of database queries. */
@@ -71,6 +78,7 @@ struct entry {
 	struct hg_key_rec rec;
 	int present;
 	double fetched;
+	atomic_int used; /* since the last refresh (set under the read lock) */
 };
 
 struct hg_keycache {
@@ -137,7 +145,10 @@ static int lookup(hg_keycache *kc, const char *id, struct entry *out)
 	pthread_rwlock_rdlock(&kc->lock);
 	struct entry *e = find(kc, id);
 	if (e && hg_mono_s() - e->fetched < KEY_TTL_S) {
-		*out = *e;
+		out->rec = e->rec;
+		out->present = e->present;
+		out->fetched = e->fetched;
+		atomic_store_explicit(&e->used, 1, memory_order_relaxed);
 		hit = 1;
 	}
 	pthread_rwlock_unlock(&kc->lock);
@@ -162,9 +173,47 @@ static void remember(hg_keycache *kc, const struct entry *in)
 			kc->cap = cap;
 		}
 		e = &kc->e[kc->n++];
+		atomic_init(&e->used, 0);
 	}
-	*e = *in;
+	e->rec = in->rec;
+	e->present = in->present;
+	e->fetched = in->fetched;
 	pthread_rwlock_unlock(&kc->lock);
+}
+
+/* Reads one key from the store into a cache entry; 0, or -1 when the store
+ * could not be asked. */
+static int fetch(hg_keycache *kc, const char *kid, struct entry *e)
+{
+	memset(&e->rec, 0, sizeof e->rec);
+	hg_status rc = hg_svc_key_get(kc->st, kid, &e->rec);
+	if (rc != HG_OK && rc != HG_ERR_NOT_FOUND)
+		return -1;
+	if (rc == HG_ERR_NOT_FOUND)
+		snprintf(e->rec.id, sizeof e->rec.id, "%.*s", (int)sizeof e->rec.id - 1, kid);
+	e->present = rc == HG_OK;
+	e->fetched = hg_mono_s();
+	return 0;
+}
+
+void hg_keycache_refresh(hg_keycache *kc)
+{
+	char ids[REFRESH_MAX][HG_SVC_ID_MAX];
+	size_t n = 0;
+	double now = hg_mono_s();
+	pthread_rwlock_rdlock(&kc->lock);
+	for (size_t i = 0; i < kc->n && n < REFRESH_MAX; i++) {
+		struct entry *e = &kc->e[i];
+		if (e->present && now - e->fetched >= KEY_REFRESH_S &&
+		    atomic_exchange_explicit(&e->used, 0, memory_order_relaxed))
+			memcpy(ids[n++], e->rec.id, HG_SVC_ID_MAX);
+	}
+	pthread_rwlock_unlock(&kc->lock);
+	for (size_t i = 0; i < n; i++) {
+		struct entry e;
+		if (fetch(kc, ids[i], &e) == 0)
+			remember(kc, &e);
+	}
 }
 
 hg_status hg_keycache_auth(hg_keycache *kc, const char *token, struct hg_caller *who)
@@ -188,14 +237,8 @@ hg_status hg_keycache_auth(hg_keycache *kc, const char *token, struct hg_caller 
 	if (!lookup(kc, kid, &e)) {
 		if (!miss_allowed(kc))
 			return HG_ERR_RATE_LIMITED;
-		memset(&e, 0, sizeof e);
-		hg_status rc = hg_svc_key_get(kc->st, kid, &e.rec);
-		if (rc != HG_OK && rc != HG_ERR_NOT_FOUND)
+		if (fetch(kc, kid, &e) != 0)
 			return HG_ERR_STORE;
-		if (rc == HG_ERR_NOT_FOUND)
-			snprintf(e.rec.id, sizeof e.rec.id, "%s", kid);
-		e.present = rc == HG_OK;
-		e.fetched = hg_mono_s();
 		remember(kc, &e);
 	}
 	if (!e.present || e.rec.revoked_at)

@@ -614,6 +614,7 @@ static void *reaper(void *arg)
 				shutdown(c->fd, SHUT_RDWR);
 		}
 		pthread_mutex_unlock(&s->conn_lock);
+		hg_keycache_refresh(s->keys);
 		prune_if_due(s);
 	}
 	return NULL;

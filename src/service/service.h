@@ -111,6 +111,10 @@ void hg_keycache_free(hg_keycache *kc);
  * HG_ERR_STORE when the store could not be asked, HG_ERR_RATE_LIMITED when
  * too many unknown key ids were looked up lately (200/s, burst 400). */
 hg_status hg_keycache_auth(hg_keycache *kc, const char *token, struct hg_caller *who);
+/* Re-reads from the store the cached keys used lately that are getting old,
+ * so requests keep finding them fresh. Call every fraction of a second from
+ * a thread that may wait for the store. */
+void hg_keycache_refresh(hg_keycache *kc);
 
 /* ---- rate limits (ratelimit.c) ------------------------------------------ */
 
