@@ -2,8 +2,9 @@
  * test_service_robust.c — hostile clients against the real `hashgate serve`
  * over raw sockets, where curl would be too polite: a client sending its
  * headers one byte at a time, one trickling its body, a body cut short,
- * oversized headers, garbage request lines, and 1,000 connections at once,
- * each sending a hash-only check. After each, the server must still answer
+ * oversized headers, garbage request lines, 1,000 connections at once,
+ * each sending a hash-only check, and 256 keep-alive connections whose
+ * requests all arrive at once. After each, the server must still answer
  * correctly.
  */
 #include <errno.h>
@@ -120,7 +121,7 @@ static int start_server(const char *hashgate)
 		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		dup2(fd, 2);
 		execl(hashgate, hashgate, "serve", "--listen", "127.0.0.1:0", "--db", db, "--quiet",
-		      "--request-timeout", "2", "--rate", "0", "--max-header", "8192",
+		      "--request-timeout", "2", "--rate", "0", "--max-header", "8192", "--http-threads", "2",
 		      "--max-connections", "2000", "--workers", "1", "--queue", "2",
 		      "--max-inflight-mb", "4", (char *)NULL);
 		_exit(127);
@@ -317,6 +318,78 @@ static void test_thousand(const char *key, const char *pdq)
 	CHECK(healthy());
 }
 
+/* Reads one HTTP response (headers + Content-Length body) from a keep-alive
+ * connection; returns its length, 0 on close or when `end` passes. */
+static size_t read_response(int fd, char *buf, size_t cap, double end)
+{
+	size_t n = 0;
+	while (n + 1 < cap && now_s() < end) {
+		buf[n] = '\0';
+		const char *eoh = strstr(buf, "\r\n\r\n");
+		const char *cl = strstr(buf, "Content-Length: ");
+		if (eoh && cl && n >= (size_t)(eoh + 4 - buf) + (size_t)atol(cl + 16))
+			return n;
+		struct pollfd p = {fd, POLLIN, 0};
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		ssize_t r = recv(fd, buf + n, cap - n - 1, 0);
+		if (r <= 0)
+			return 0;
+		n += (size_t)r;
+	}
+	return 0;
+}
+
+/* 128 keep-alive connections on each of the 2 HTTP threads (connections are
+ * dealt out in turn), all with a request waiting at the same moment: every
+ * answer arrives at once. The server is stopped (SIGSTOP) while the requests
+ * go out so each thread finds all 128 ready together — libmicrohttpd 0.9.75's
+ * epoll loop then blocks again after a full batch of 128 events and the
+ * answers came only at the next timeout (the gate uses poll(2) for that). */
+static void test_keepalive_many(const char *key, const char *pdq)
+{
+	enum { N = 256, ROUNDS = 3 };
+	static int fds[N];
+	char req[512], resp[4096];
+	snprintf(req, sizeof req, "GET /v1/check?pdq=%s HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer %s"
+		 "\r\n\r\n", pdq, key);
+	int open_ok = 0, answered = 0;
+	for (int i = 0; i < N; i++)
+		open_ok += (fds[i] = dial()) >= 0;
+	sleep_ms(200); /* every connection handed to its thread */
+	double t0 = now_s();
+	for (int round = 0; round < ROUNDS; round++) {
+		kill(server, SIGSTOP);
+		for (int i = 0; i < N; i++)
+			if (fds[i] >= 0 && send_all(fds[i], req, strlen(req)) != 0) {
+				close(fds[i]);
+				fds[i] = -1;
+			}
+		kill(server, SIGCONT);
+		/* well under the 2 s request timeout that would end such a stall */
+		double end = now_s() + 1.5;
+		for (int i = 0; i < N; i++) {
+			if (fds[i] < 0)
+				continue;
+			if (read_response(fds[i], resp, sizeof resp, end) &&
+			    !strncmp(resp, "HTTP/1.1 200", 12)) {
+				answered++;
+			} else {
+				close(fds[i]);
+				fds[i] = -1;
+			}
+		}
+	}
+	for (int i = 0; i < N; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	printf("%d keep-alive connections x %d requests at once: %d answered 200 in %.2f s\n",
+	       open_ok, ROUNDS, answered, now_s() - t0);
+	CHECK_INT(open_ok, N);
+	CHECK_INT(answered, N * ROUNDS);
+	CHECK(healthy());
+}
+
 /* A flood of 1 MB uploads against 1 worker, a queue of 2 and 4 MiB for
  * bodies: each is answered 200 or 503 busy (never a crash, never unbounded
  * memory), and afterwards no body bytes are left accounted. */
@@ -433,6 +506,7 @@ int main(void)
 	test_truncated_body(key);
 	test_bad_requests();
 	test_thousand(key, pdq);
+	test_keepalive_many(key, pdq);
 	test_flood(key);
 
 	/* SIGTERM drains: an upload half sent when the signal arrives is still

@@ -22,7 +22,11 @@
  * thread polls the shared listening socket and the first awake accepts a
  * whole burst: a client opening 64 keep-alive connections got 62 on one
  * thread and 2 on the other, and the 62 waited on one core while the other
- * idled — most of the p99 of hash-only checks.
+ * idled — most of the p99 of hash-only checks. Each daemon polls with
+ * poll(2), not epoll: libmicrohttpd 0.9.75's epoll loop calls epoll_wait
+ * again, blocking, after a batch of exactly 128 events, so 128 clients
+ * waiting at once on one thread hung until the connection timeout
+ * (test_service_robust's keep-alive test).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -863,7 +867,7 @@ hg_status hg_server_new(const struct hg_serve_config *cfg, hg_server **out, char
 		hg_server_free(s);
 		return HG_ERR_NOMEM;
 	}
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET |
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_NO_LISTEN_SOCKET |
 			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	for (; s->ndaemons < cfg->http_threads; s->ndaemons++) {
 		struct MHD_Daemon *d = MHD_start_daemon(
