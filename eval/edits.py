@@ -53,20 +53,35 @@ def pillarbox(w, h):
     return ["-bordercolor", "black", "-border", f"{bar}x0"]
 
 
-def caption(w, h):
-    # A black bar with white text laid over the top 15% of the picture.
-    bh = max(12, round(h * 0.15))
-    return ["(", "-size", f"{w}x{bh}", "xc:black", "-fill", "white", "-font", FONT,
-            "-pointsize", str(max(8, round(bh * 0.55))), "-gravity", "center",
-            "-annotate", "+0+0", "look at this", ")", "-gravity", "north", "-composite"]
+def caption_bar(frac, bar, ink, gravity, quality=None):
+    # A bar with text laid over the picture (canvas size kept). `bar` may be
+    # semi-transparent (e.g. "rgba(0,0,0,0.6)"): the picture shows through.
+    def f(w, h):
+        bh = max(12, round(h * frac))
+        args = ["(", "-size", f"{w}x{bh}", f"xc:{bar}", "-fill", ink, "-font", FONT,
+                "-pointsize", str(max(8, round(bh * 0.55))), "-gravity", "center",
+                "-annotate", "+0+0", "look at this", ")", "-gravity", gravity, "-composite"]
+        return args + (["-quality", str(quality)] if quality else [])
+    return f
 
 
-def meme(w, h):
-    # A white band with black text added above the picture (canvas grows).
-    bh = max(12, round(h * 0.2))
-    return ["-gravity", "north", "-background", "white", "-splice", f"0x{bh}",
-            "-fill", "black", "-font", FONT, "-pointsize", str(max(8, round(bh * 0.45))),
-            "-annotate", f"+0+{bh // 4}", "when the code compiles"]
+# A black bar with white text laid over the top 15% of the picture.
+caption = caption_bar(0.15, "black", "white", "north")
+
+
+def meme_band(frac, gravity, quality=None):
+    # A white band with black text added above (or below) the picture: the
+    # canvas grows.
+    def f(w, h):
+        bh = max(12, round(h * frac))
+        args = ["-gravity", gravity, "-background", "white", "-splice", f"0x{bh}",
+                "-fill", "black", "-font", FONT, "-pointsize", str(max(8, round(bh * 0.45))),
+                "-annotate", f"+0+{bh // 4}", "when the code compiles"]
+        return args + (["-quality", str(quality)] if quality else [])
+    return f
+
+
+meme = meme_band(0.2, "north")
 
 
 def screenshot(w, h):
@@ -108,6 +123,20 @@ EDITS = [
     ("screenshot", "border", "png", screenshot, "centred on a dark-grey 16:9 canvas"),
     ("caption", "overlay", "png", caption, "black caption bar over the top 15%"),
     ("meme", "overlay", "png", meme, "white caption band added above (+20% height)"),
+    # Variants of caption and meme, to see whether what wins on those two
+    # generalises (other sides, sizes, colours, a see-through bar, JPEG).
+    ("caption_bottom", "overlay", "png", caption_bar(0.15, "black", "white", "south"),
+     "black caption bar over the bottom 15%"),
+    ("caption_white10", "overlay", "png", caption_bar(0.10, "white", "black", "north"),
+     "white caption bar over the top 10%"),
+    ("caption_see", "overlay", "png", caption_bar(0.15, "rgba(0,0,0,0.6)", "white", "north"),
+     "60%-opaque black bar with text over the top 15%"),
+    ("caption_jpeg", "overlay", "jpg", caption_bar(0.15, "black", "white", "north", 75),
+     "caption, then JPEG quality 75"),
+    ("meme_bottom", "overlay", "png", meme_band(0.2, "south"),
+     "white caption band added below (+20% height)"),
+    ("meme_jpeg", "overlay", "jpg", meme_band(0.2, "north", 75),
+     "meme band, then JPEG quality 75"),
     ("rot5", "rot5", "png", fixed("-background", "black", "-rotate", "5", "+repage"),
      "rotate 5 degrees, black corners"),
     ("crop5", "crop", "png", crop_center(0.05), "crop 5% off every side"),

@@ -4,7 +4,9 @@
  * refuses uniform images and trims that would leave too little; and
  * hg_hash_pixels of the trimmed part equals the hash of the picture alone, so
  * a letterboxed upload matches its original exactly. Caption bands: found
- * through rows of text, ended at their last uniform row, and painted over.
+ * through rows of text, ended at their last uniform row, with a text-centred
+ * alternative when a white band runs on into a white-topped picture, and
+ * painted over by a fade from the picture's edge row to its mean colour.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -129,37 +131,65 @@ int main(void)
 	for (size_t y = 10; y < 30; y++)
 		for (size_t x = 20; x < 140; x++)
 			memset(img + y * W * C + x * C, 0, C);
-	size_t top = 99, bottom = 99;
-	CHECK_INT(hg_find_bands(img, W, H, W * C, C, &top, &bottom), 1);
-	CHECK_INT(top, 40);
-	CHECK_INT(bottom, 0);
+	hg_bands b;
+	CHECK_INT(hg_find_bands(img, W, H, W * C, C, &b), 1);
+	CHECK_INT(b.top, 40);
+	CHECK_INT(b.bottom, 0);
+	CHECK_INT(b.top_text, 0); /* margins 10 above and 10 below the text */
+	CHECK_INT(b.bottom_text, 0);
 	/* strict unletterbox stops at the text */
 	CHECK_INT(hg_find_content(img, W, H, W * C, C, &r), 1);
 	CHECK_INT(r.y, 10);
-	hg_fill_bands(img, H, W * C, top, bottom);
-	CHECK(memcmp(img, img + 40 * W * C, W * C) == 0);
-	CHECK(memcmp(img + 20 * W * C, img + 40 * W * C, W * C) == 0);
-	CHECK(memcmp(img + 41 * W * C, img + 40 * W * C, W * C) != 0);
+	{
+		/* the fill: the band's inner row is (nearly) the picture's edge row,
+		 * its outer row (nearly) the picture's mean colour */
+		uint64_t sum = 0;
+		for (size_t y = 40; y < H; y++)
+			for (size_t x = 0; x < W; x++)
+				sum += img[y * W * C + x * C];
+		unsigned mean = (unsigned)((sum + (uint64_t)W * (H - 40) / 2) / ((uint64_t)W * (H - 40)));
+		unsigned edge = img[40 * W * C + 7 * C];
+		hg_fill_bands(img, W, H, W * C, C, b.top, b.bottom);
+		CHECK_INT(img[39 * W * C + 7 * C], (edge * 40 + mean + 20) / 41);
+		CHECK_INT(img[0], (img[40 * W * C] * 1 + mean * 40 + 20) / 41);
+		CHECK(memcmp(img + 41 * W * C, img + 40 * W * C, W * C) != 0);
+	}
+	/* a white band (rows 0..14, text on rows 5..9) over a picture whose top
+	 * 30 rows are white too (within the tolerance): the band runs on to row
+	 * 45, and the alternative ends it under the text plus the margin above */
+	fill(img, 255, 255, 255, 0);
+	paint_picture(img, W * C, 0, 45, W, H - 45);
+	for (size_t y = 15; y < 45; y++)
+		for (size_t x = 0; x < W * C; x++)
+			img[y * W * C + x] = (uint8_t)(250 + (x + y) % 5);
+	for (size_t y = 5; y < 10; y++)
+		for (size_t x = 20; x < 140; x++)
+			memset(img + y * W * C + x * C, 0, C);
+	CHECK_INT(hg_find_bands(img, W, H, W * C, C, &b), 1);
+	CHECK_INT(b.top, 45);
+	CHECK_INT(b.top_text, 15);
 	/* text over more than 3/4 of a row ends the band: no uniform row after */
 	fill(img, 255, 255, 255, 0);
 	paint_picture(img, W * C, 0, 40, W, H - 40);
 	for (size_t y = 10; y < 30; y++)
 		memset(img + y * W * C, 0, (size_t)W * C * 9 / 10);
-	CHECK_INT(hg_find_bands(img, W, H, W * C, C, &top, &bottom), 1);
-	CHECK_INT(top, 10);
+	CHECK_INT(hg_find_bands(img, W, H, W * C, C, &b), 1);
+	CHECK_INT(b.top, 10);
 	/* a picture has no bands; nor has a band taller than a third */
 	paint_picture(img, W * C, 0, 0, W, H);
-	CHECK_INT(hg_find_bands(img, W, H, W * C, C, &top, &bottom), 0);
-	CHECK_INT(top, 0);
+	CHECK_INT(hg_find_bands(img, W, H, W * C, C, &b), 0);
+	CHECK_INT(b.top, 0);
 	fill(img, 0, 0, 0, 0);
 	paint_picture(img, W * C, 0, 100, W, H - 100);
-	CHECK_INT(hg_find_bands(img, W, H, W * C, C, &top, &bottom), 0);
+	CHECK_INT(hg_find_bands(img, W, H, W * C, C, &b), 0);
 	/* the bottom band, grey */
 	fill(img, 128, 128, 128, 0);
 	paint_picture(img, W * C, 0, 0, W, H - 25);
-	CHECK_INT(hg_find_bands(img, W, H, W * C, C, &top, &bottom), 1);
-	CHECK_INT(top, 0);
-	CHECK_INT(bottom, 25);
+	CHECK_INT(hg_find_bands(img, W, H, W * C, C, &b), 1);
+	CHECK_INT(b.top, 0);
+	CHECK_INT(b.bottom, 25);
+	CHECK_INT(hg_find_bands(NULL, W, H, W * C, C, &b), 0);
+	CHECK_INT(hg_find_bands(img, W, H, W * C, 2, &b), 0);
 
 	/* the trimmed part hashes exactly as the picture alone */
 	fill(img, 0, 0, 0, 0);

@@ -43,9 +43,12 @@ enum {
 	HG_HASH_REGIONS = 1u << 11,
 	/* Query side: when a caption band (a uniform bar with text) covers the
 	 * top or bottom, also hash the picture without it (HG_EXTRA_CAPTION_TRIM:
-	 * for a band added above or below) and with it painted over by the
-	 * neighbouring rows (HG_EXTRA_CAPTION_FILL: for a band laid over the
-	 * picture), with 8 variants each under HG_HASH_DIHEDRAL. */
+	 * for a band added above or below; up to 5 such trims when the band's
+	 * extent is ambiguous, named "caption-trim", "caption-trim-top",
+	 * "caption-trim-bottom", "caption-trim-text") and with it painted over
+	 * (HG_EXTRA_CAPTION_FILL: for a band laid over the picture; the band
+	 * fades from the picture's edge row to its mean colour), with 8 variants
+	 * each under HG_HASH_DIHEDRAL. */
 	HG_HASH_UNCAPTION = 1u << 12,
 	/* Query side: when the image is at most 512 px on its long side,
 	 * also hash it with every pixel repeated k x k times (k = 1024 / side, at
@@ -66,9 +69,9 @@ enum {
  * smaller to begin with). */
 #define HG_HASH_FAST_MIN_SIDE 256
 
-/* The most extra hashes one image can give (unletterbox + regions + the two
- * caption ones + upscale + dihedral pixels). */
-#define HG_HASH_MAX_EXTRA 13
+/* The most extra hashes one image can give (unletterbox + 8 regions + 5
+ * caption trims + the caption fill + upscale + dihedral pixels). */
+#define HG_HASH_MAX_EXTRA 17
 
 typedef enum hg_extra_kind {
 	HG_EXTRA_UNLETTERBOX = 1, /* the picture with its uniform bars trimmed */
@@ -109,8 +112,9 @@ typedef struct hg_hashes {
 	(HG_HASH_DIHEDRAL | HG_HASH_UNLETTERBOX | HG_HASH_UNCAPTION | HG_HASH_UPSCALE | \
 	 HG_HASH_DIHEDRAL_PIXELS)
 
-/* The most query sets hg_hashes_query_sets() gives. */
-#define HG_HASH_MAX_QUERY_SETS 6
+/* The most query sets hg_hashes_query_sets() gives (the image, unletterbox,
+ * up to 5 caption trims, the caption fill, upscale, dihedral pixels). */
+#define HG_HASH_MAX_QUERY_SETS 10
 
 /*
  * The hash sets an upload is matched with, each 1 hash (8 with

@@ -119,52 +119,110 @@ int hg_find_content(const uint8_t *pixels, size_t width, size_t height, size_t s
 /* A caption band from the outside inwards: rows may carry text (up to
  * HG_BAND_INK_NUM/HG_BAND_INK_DEN of their pixels off-colour) while the scan
  * goes on, and the band ends after its last uniform row: captions have a
- * clean margin, and the first text-free row of the picture ends the scan. */
+ * clean margin, and the first text-free row of the picture ends the scan.
+ * *text_depth gets the text-centred alternative (see hg_bands). */
 static size_t band_depth(const uint8_t *first, ptrdiff_t advance, size_t count, size_t max,
-			 int channels, size_t px)
+			 int channels, size_t px, size_t *text_depth)
 {
 	int ref[4] = {0, 0, 0, 0};
 	struct line l = {first, px, count};
 	line_mean(l, channels, ref);
-	size_t depth = 0;
+	/* ink rows: the first, the last seen, the last inside the band */
+	size_t depth = 0, ink_first = 0, ink_last = 0, text_last = 0;
+	*text_depth = 0;
 	for (size_t k = 0; k < max; k++) {
 		l.p = first + (ptrdiff_t)k * advance;
-		if (line_is_bar(l, channels, ref, HG_BORDER_OUTLIER_DIV))
+		if (line_is_bar(l, channels, ref, HG_BORDER_OUTLIER_DIV)) {
 			depth = k + 1;
-		else if (k == 0 || line_off_colour(l, channels, ref) * HG_BAND_INK_DEN >
-					   count * HG_BAND_INK_NUM)
+			text_last = ink_last;
+			continue;
+		}
+		if (k == 0 || line_off_colour(l, channels, ref) * HG_BAND_INK_DEN >
+				      count * HG_BAND_INK_NUM)
 			break;
+		if (!ink_first)
+			ink_first = k;
+		ink_last = k;
 	}
+	/* The margin under the text is much deeper than the one above it: the
+	 * picture's own edge may be the band's colour (a white-topped photo
+	 * under a white band) and the band may end sooner, where a caption
+	 * centred in its band would. */
+	if (text_last && depth > text_last + 1 + HG_BAND_MARGIN_RATIO * ink_first)
+		*text_depth = text_last + 1 + ink_first;
 	return depth;
 }
 
-int hg_find_bands(const uint8_t *pixels, size_t width, size_t height, size_t stride,
-		  int channels, size_t *top, size_t *bottom)
+/* A band's height when it is one: at least 1/64 of the height, less than
+ * the most a band may take; else 0. */
+static size_t band_or_none(size_t depth, size_t min, size_t max)
 {
-	if (top)
-		*top = 0;
-	if (bottom)
-		*bottom = 0;
-	if (!pixels || !top || !bottom || width == 0 || height == 0 ||
+	return depth >= min && depth < max ? depth : 0;
+}
+
+int hg_find_bands(const uint8_t *pixels, size_t width, size_t height, size_t stride,
+		  int channels, hg_bands *bands)
+{
+	if (bands)
+		memset(bands, 0, sizeof *bands);
+	if (!pixels || !bands || width == 0 || height == 0 ||
 	    (channels != 1 && channels != 3 && channels != 4))
 		return 0;
 	int colour = channels == 4 ? 3 : channels;
 	size_t px = (size_t)channels, max = height / HG_BAND_MAX_DIV;
 	ptrdiff_t row = (ptrdiff_t)stride;
-	size_t t = band_depth(pixels, row, width, max, colour, px);
-	size_t b = band_depth(pixels + (height - 1) * stride, -row, width, max, colour, px);
+	size_t top_text, bottom_text;
+	size_t t = band_depth(pixels, row, width, max, colour, px, &top_text);
+	size_t b = band_depth(pixels + (height - 1) * stride, -row, width, max, colour, px,
+			      &bottom_text);
 	size_t min = height / HG_BORDER_MIN_TRIM_DIV + 1;
-	*top = t >= min && t < max ? t : 0;
-	*bottom = b >= min && b < max ? b : 0;
-	return *top || *bottom;
+	bands->top = band_or_none(t, min, max);
+	bands->bottom = band_or_none(b, min, max);
+	if (bands->top)
+		bands->top_text = band_or_none(top_text, min, max);
+	if (bands->bottom)
+		bands->bottom_text = band_or_none(bottom_text, min, max);
+	return bands->top || bands->bottom;
 }
 
-void hg_fill_bands(uint8_t *pixels, size_t height, size_t stride, size_t top, size_t bottom)
+/* One band row faded from `edge` (the picture's row next to the band) towards
+ * the picture's mean colour `mean`: weight num/den on the edge. */
+static void fade_row(uint8_t *dst, const uint8_t *edge, size_t width, int channels,
+		     const uint32_t mean[4], uint64_t num, uint64_t den)
 {
-	if (!pixels || top + bottom >= height)
+	for (size_t x = 0; x < width; x++)
+		for (int c = 0; c < channels; c++) {
+			size_t i = x * (size_t)channels + (size_t)c;
+			dst[i] = (uint8_t)((edge[i] * num + mean[c] * (den - num) + den / 2) / den);
+		}
+}
+
+void hg_fill_bands(uint8_t *pixels, size_t width, size_t height, size_t stride, int channels,
+		   size_t top, size_t bottom)
+{
+	if (!pixels || width == 0 || top + bottom >= height ||
+	    (channels != 1 && channels != 3 && channels != 4))
 		return;
+	/* the mean colour of the picture between the bands (alpha too, so a
+	 * 4-channel image keeps a plausible alpha; PDQ ignores it) */
+	uint64_t sum[4] = {0, 0, 0, 0};
+	size_t first = top, last = height - bottom; /* picture rows [first, last) */
+	for (size_t y = first; y < last; y++) {
+		const uint8_t *p = pixels + y * stride;
+		for (size_t x = 0; x < width; x++)
+			for (int c = 0; c < channels; c++)
+				sum[c] += p[x * (size_t)channels + (size_t)c];
+	}
+	uint32_t mean[4] = {0, 0, 0, 0};
+	uint64_t n = (uint64_t)width * (last - first);
+	for (int c = 0; c < channels; c++)
+		mean[c] = (uint32_t)((sum[c] + n / 2) / n);
+	/* row y of the top band is d = top - y rows from the picture: weight
+	 * (top + 1 - d) / (top + 1) on the picture's edge row, the rest on its mean */
 	for (size_t y = 0; y < top; y++)
-		memcpy(pixels + y * stride, pixels + top * stride, stride);
-	for (size_t y = height - bottom; y < height; y++)
-		memcpy(pixels + y * stride, pixels + (height - bottom - 1) * stride, stride);
+		fade_row(pixels + y * stride, pixels + top * stride, width, channels, mean, y + 1,
+			 top + 1);
+	for (size_t y = last; y < height; y++)
+		fade_row(pixels + y * stride, pixels + (last - 1) * stride, width, channels, mean,
+			 height - y, bottom + 1);
 }

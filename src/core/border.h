@@ -40,6 +40,9 @@
 #define HG_BAND_INK_NUM 3
 #define HG_BAND_INK_DEN 4
 #define HG_BAND_MAX_DIV 3
+/* See hg_bands: the text-centred alternative is tried when the margin under
+ * the text exceeds this many times the margin above it. */
+#define HG_BAND_MARGIN_RATIO 2
 
 typedef struct hg_rect {
 	size_t x, y, width, height;
@@ -55,21 +58,36 @@ typedef struct hg_rect {
 int hg_find_content(const uint8_t *pixels, size_t width, size_t height, size_t stride,
 		    int channels, hg_rect *content);
 
-/*
- * Finds caption bands at the top and the bottom of an image (same pixel
- * layout as hg_find_content). Sets *top and *bottom to their heights in rows
- * (0 for none); returns 1 when there is at least one.
- */
-int hg_find_bands(const uint8_t *pixels, size_t width, size_t height, size_t stride,
-		  int channels, size_t *top, size_t *bottom);
+/* Caption bands found at the top and the bottom of an image, in rows (0 for
+ * none). `top_text` / `bottom_text` are an alternative height (0 for none):
+ * when the margin under a band's text is more than HG_BAND_MARGIN_RATIO
+ * times the margin above it, the scan may have run on into a picture whose
+ * edge has the band's colour (a white band over a white-topped photo), and
+ * the band is also taken to end where centred text would put it: the last
+ * text row plus the margin above the text. */
+typedef struct hg_bands {
+	size_t top, bottom;
+	size_t top_text, bottom_text;
+} hg_bands;
 
 /*
- * Paints over the bands in place: each row of the top band becomes a copy of
- * the first row below it, each row of the bottom band a copy of the last row
- * above it. A caption laid OVER a picture destroyed what was there; this
- * guess of it keeps PDQ's low frequencies close to the original's (measured
- * in docs/eval.md). Does nothing when the bands leave no row.
+ * Finds caption bands at the top and the bottom of an image (same pixel
+ * layout as hg_find_content). Fills *bands; returns 1 when there is at least
+ * one band.
  */
-void hg_fill_bands(uint8_t *pixels, size_t height, size_t stride, size_t top, size_t bottom);
+int hg_find_bands(const uint8_t *pixels, size_t width, size_t height, size_t stride,
+		  int channels, hg_bands *bands);
+
+/*
+ * Paints over the bands in place (channels 1, 3 or 4): each band row fades
+ * from a copy of the picture's row next to the band (in the band's row
+ * nearest the picture) to the picture's mean colour (in the outermost row).
+ * A caption laid OVER a picture destroyed what was there; this guess of it
+ * keeps PDQ's low frequencies closer to the original's than a copy of the
+ * edge row, a mirror or the mean alone (measured in docs/eval.md). Does
+ * nothing when the bands leave no row.
+ */
+void hg_fill_bands(uint8_t *pixels, size_t width, size_t height, size_t stride, int channels,
+		   size_t top, size_t bottom);
 
 #endif

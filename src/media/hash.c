@@ -172,23 +172,42 @@ size_t hg_hashes_query_sets(const hg_hashes *hs, int min_quality, const hg_pdq_r
 }
 
 /* Caption bands: the picture without them, then (changing `img`, so last)
- * with them painted over. */
+ * with them painted over. Besides the picture without both bands, it is also
+ * hashed without each alone when there are two (a photo's own flat edge can
+ * pass for a band: the meme eval's misses) and without the text-centred
+ * alternative of a band (see hg_bands). */
 static hg_status hash_uncaption(hg_hasher *h, hg_image *img, const hg_pdq_reduction *red,
 				unsigned pdq_flags, hg_hashes *out)
 {
-	size_t top, bottom;
-	if (!hg_find_bands(img->pixels, img->width, img->height, img->stride, img->channels, &top,
-			   &bottom))
+	hg_bands b;
+	if (!hg_find_bands(img->pixels, img->width, img->height, img->stride, img->channels, &b))
 		return HG_OK;
-	hg_rect r = {0, top, img->width, img->height - top - bottom};
-	hg_status st = hash_part(h, img, red, r, HG_EXTRA_CAPTION_TRIM, "caption-trim",
-				 pdq_flags, out);
+	int two = b.top && b.bottom;
+	const struct {
+		size_t top, bottom;
+		const char *name;
+	} trims[] = {
+		{b.top, b.bottom, "caption-trim"},
+		{two ? b.top : 0, 0, "caption-trim-top"},
+		{0, two ? b.bottom : 0, "caption-trim-bottom"},
+		{b.top_text, 0, "caption-trim-text"},
+		{0, b.bottom_text, "caption-trim-text"},
+	};
+	hg_status st = HG_OK;
+	for (size_t i = 0; i < sizeof trims / sizeof trims[0] && st == HG_OK; i++) {
+		if (!trims[i].top && !trims[i].bottom)
+			continue;
+		hg_rect r = {0, trims[i].top, img->width,
+			     img->height - trims[i].top - trims[i].bottom};
+		st = hash_part(h, img, red, r, HG_EXTRA_CAPTION_TRIM, trims[i].name, pdq_flags,
+			       out);
+	}
 	if (st)
 		return st;
-	hg_fill_bands(img->pixels, img->height, img->stride, top, bottom);
-	r.y = 0;
-	r.height = img->height;
-	return hash_part(h, img, red, r, HG_EXTRA_CAPTION_FILL, "caption-fill", pdq_flags, out);
+	hg_fill_bands(img->pixels, img->width, img->height, img->stride, img->channels, b.top,
+		      b.bottom);
+	hg_rect all = {0, 0, img->width, img->height};
+	return hash_part(h, img, red, all, HG_EXTRA_CAPTION_FILL, "caption-fill", pdq_flags, out);
 }
 
 /* Grows the hasher's scratch for the views of small images. */
