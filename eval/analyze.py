@@ -13,8 +13,10 @@ which the bank holds per known image:
   query "dihedral"   its 8 dihedral variants
   query "unletterbox" also the 8 variants of the upload with uniform bars
                      trimmed (hashgate hash --unletterbox), when it found some
-  query "uncaption"  also the upload without its caption bands and with them
-                     painted over (hashgate hash --uncaption)
+  query "uncaption"  also the upload without its caption bands (up to 5 trims
+                     when a band's extent is ambiguous), with them painted
+                     over, and with see-through bars undone
+                     (hashgate hash --uncaption)
   query "upscale"    also a small upload with its pixels repeated
                      (hashgate hash --upscale)
   query "dihedral-pixels" also exact dihedral variants of a small upload
@@ -81,15 +83,16 @@ def regions(r):
 # Bank hash names: "pdq" (the original's) and hashgate's region names.
 CENTERS = ["center90", "center80", "center70", "center60"]
 CORNERS = ["tl85", "tr85", "bl85", "br85"]
-QALL = ["full", "trim", "ctrim", "cfill", "up", "dpx"]
+QALL = ["full", "trim", "ctrim", "cfill", "cveil", "up", "dpx"]
 CONFIGS = [
     ("A0 plain", ["full"], False, ["pdq"], "hash list; plain PDQ on both sides, no dihedral"),
     ("A1 dihedral", ["full"], True, ["pdq"], "hash list; query: the 8 dihedral variants"),
     ("A2 unletterbox", ["full", "trim"], True, ["pdq"],
      "hash list; query: dihedral, plus the picture with uniform bars trimmed"),
-    ("A3 uncaption", QALL[:4], True, ["pdq"],
-     "hash list; query: A2, plus the picture without / under caption bands"),
-    ("A4 upscale", QALL[:5], True, ["pdq"],
+    ("A3 uncaption", QALL[:5], True, ["pdq"],
+     "hash list; query: A2, plus the picture without / under caption bands, "
+     "and with see-through bars undone"),
+    ("A4 upscale", QALL[:6], True, ["pdq"],
      "hash list; query: A3, plus small uploads with pixels repeated"),
     ("A5 dihedral-pixels", QALL, True, ["pdq"],
      "hash list; query: A4, plus exact dihedral variants of small uploads "
@@ -156,6 +159,7 @@ def main(argv):
             queries.append((p, name, {"full": full, "trim": extras(r, "unletterbox"),
                                       "ctrim": extras(r, "caption-trim"),
                                       "cfill": extras(r, "caption-fill"),
+                                      "cveil": extras(r, "caption-unveil"),
                                       "up": extras(r, "upscale"),
                                       "dpx": extras(r, "dihedral-pixels")}))
     # The originals themselves, as queries, give the photo-against-photo pairs.
@@ -281,11 +285,15 @@ def main(argv):
                     if r["config"] == c[0] and r["edit"] == name]
             f.write(f"{name} " + " ".join(f"{v:.2f}" for v in vals) + "\n")
 
-    write_report(out, rows, fm_rows, edits, photos, flat, missing, radius)
+    # query hashes per upload under the default (A5 kinds, flat sets left out)
+    per_upload = collections.defaultdict(list)
+    for p, e, q in queries:
+        per_upload[e].append(8 * sum(len(q.get(k, [])) for k in QALL))
+    write_report(out, rows, fm_rows, edits, photos, flat, missing, radius, per_upload)
     return 0
 
 
-def write_report(out, rows, fm_rows, edits, photos, flat, missing, radius):
+def write_report(out, rows, fm_rows, edits, photos, flat, missing, radius, per_upload):
     by = {(r["config"], r["edit"]): r for r in rows}
     cnames = [c[0] for c in CONFIGS]
     lines = []
@@ -328,6 +336,19 @@ def write_report(out, rows, fm_rows, edits, photos, flat, missing, radius):
                      f"{r['lowest_other']} ({r['lowest_edit']}: {r['lowest_query']} -> "
                      f"{r['lowest_photo']}) | {r['orig_false_matches']} / {r['orig_pairs']} | "
                      f"{r['orig_lowest']} ({r['orig_lowest_a']} / {r['orig_lowest_b']}) |")
+    lines.append("\n## Query hashes per upload (the default, A5)\n")
+    lines.append("Hashes an upload is matched with (8 per view; views too flat to match "
+                 "on left out): mean and largest per edit.\n")
+    lines.append("| edit | mean | max |")
+    lines.append("|---|---:|---:|")
+    allq = []
+    for name, _, _ in edits:
+        qs = per_upload.get(name, [])
+        allq += qs
+        if qs:
+            lines.append(f"| {name} | {sum(qs) / len(qs):.1f} | {max(qs)} |")
+    if allq:
+        lines.append(f"| all copies | {sum(allq) / len(allq):.1f} | {max(allq)} |")
     lines.append("\n## Plots\n")
     lines.append("![recall and false-match rate against the radius](threshold.png)\n")
     lines.append("![distance histograms](hist.png)\n")

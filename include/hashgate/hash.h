@@ -48,7 +48,10 @@ enum {
 	 * "caption-trim-bottom", "caption-trim-text") and with it painted over
 	 * (HG_EXTRA_CAPTION_FILL: for a band laid over the picture; the band
 	 * fades from the picture's edge row to its mean colour), with 8 variants
-	 * each under HG_HASH_DIHEDRAL. */
+	 * each under HG_HASH_DIHEDRAL. And when a see-through bar (a
+	 * semi-transparent overlay: the picture shows through, darkened or
+	 * washed out) covers the top or bottom, also the picture with the bar's
+	 * map undone (HG_EXTRA_CAPTION_UNVEIL). */
 	HG_HASH_UNCAPTION = 1u << 12,
 	/* Query side: when the image is at most 512 px on its long side,
 	 * also hash it with every pixel repeated k x k times (k = 1024 / side, at
@@ -70,8 +73,8 @@ enum {
 #define HG_HASH_FAST_MIN_SIDE 256
 
 /* The most extra hashes one image can give (unletterbox + 8 regions + 5
- * caption trims + the caption fill + upscale + dihedral pixels). */
-#define HG_HASH_MAX_EXTRA 17
+ * caption trims + the caption fill + unveil + upscale + dihedral pixels). */
+#define HG_HASH_MAX_EXTRA 18
 
 typedef enum hg_extra_kind {
 	HG_EXTRA_UNLETTERBOX = 1, /* the picture with its uniform bars trimmed */
@@ -80,10 +83,11 @@ typedef enum hg_extra_kind {
 	HG_EXTRA_CAPTION_FILL = 4, /* the caption bands painted over */
 	HG_EXTRA_UPSCALE = 5,      /* a small image with its pixels repeated */
 	HG_EXTRA_DIHEDRAL_PIXELS = 6, /* exact variants of a small image */
+	HG_EXTRA_CAPTION_UNVEIL = 7, /* see-through caption bars undone */
 } hg_extra_kind;
 
 /* "unletterbox", "region", "caption-trim", "caption-fill", "upscale",
- * "dihedral-pixels"; "?" otherwise. */
+ * "dihedral-pixels", "caption-unveil"; "?" otherwise. */
 HG_API const char *hg_extra_kind_name(hg_extra_kind kind);
 
 /* An extra hash of part of the decoded image. */
@@ -113,8 +117,9 @@ typedef struct hg_hashes {
 	 HG_HASH_DIHEDRAL_PIXELS)
 
 /* The most query sets hg_hashes_query_sets() gives (the image, unletterbox,
- * up to 5 caption trims, the caption fill, upscale, dihedral pixels). */
-#define HG_HASH_MAX_QUERY_SETS 10
+ * up to 5 caption trims, the caption fill, unveil, upscale, dihedral
+ * pixels). */
+#define HG_HASH_MAX_QUERY_SETS 11
 
 /*
  * The hash sets an upload is matched with, each 1 hash (8 with

@@ -8,6 +8,7 @@
 #include "core/border.h"
 #include "core/transform.h"
 #include "core/upscale.h"
+#include "core/veil.h"
 
 #include <errno.h>
 #include <openssl/evp.h>
@@ -145,6 +146,7 @@ const char *hg_extra_kind_name(hg_extra_kind kind)
 	case HG_EXTRA_CAPTION_FILL: return "caption-fill";
 	case HG_EXTRA_UPSCALE: return "upscale";
 	case HG_EXTRA_DIHEDRAL_PIXELS: return "dihedral-pixels";
+	case HG_EXTRA_CAPTION_UNVEIL: return "caption-unveil";
 	}
 	return "?";
 }
@@ -169,6 +171,40 @@ size_t hg_hashes_query_sets(const hg_hashes *hs, int min_quality, const hg_pdq_r
 		sets[n++] = &e->pdq;
 	}
 	return n;
+}
+
+/* Grows the hasher's scratch for the views of small images. */
+static hg_status grow_scratch(hg_hasher *h, size_t need)
+{
+	if (need <= h->up_cap)
+		return HG_OK;
+	uint8_t *b = realloc(h->up, need);
+	if (!b)
+		return HG_ERR_NOMEM;
+	h->up = b;
+	h->up_cap = need;
+	return HG_OK;
+}
+
+/* See-through caption bars: the picture with them lifted (core/veil.h), in
+ * a copy, as `img` is painted over later. */
+static hg_status hash_unveil(hg_hasher *h, const hg_image *img, const hg_pdq_reduction *red,
+			     unsigned pdq_flags, hg_hashes *out)
+{
+	hg_veil top, bottom;
+	if (!hg_find_veils(img->pixels, img->width, img->height, img->stride, img->channels, &top,
+			   &bottom))
+		return HG_OK;
+	hg_status st = grow_scratch(h, img->stride * img->height);
+	if (st)
+		return st;
+	memcpy(h->up, img->pixels, img->stride * img->height);
+	hg_lift_veils(h->up, img->width, img->height, img->stride, img->channels, &top, &bottom);
+	hg_image lifted = *img;
+	lifted.pixels = h->up;
+	hg_rect all = {0, 0, img->width, img->height};
+	return hash_part(h, &lifted, red, all, HG_EXTRA_CAPTION_UNVEIL, "caption-unveil",
+			 pdq_flags, out);
 }
 
 /* Caption bands: the picture without them, then (changing `img`, so last)
@@ -208,19 +244,6 @@ static hg_status hash_uncaption(hg_hasher *h, hg_image *img, const hg_pdq_reduct
 		      b.bottom);
 	hg_rect all = {0, 0, img->width, img->height};
 	return hash_part(h, img, red, all, HG_EXTRA_CAPTION_FILL, "caption-fill", pdq_flags, out);
-}
-
-/* Grows the hasher's scratch for the views of small images. */
-static hg_status grow_scratch(hg_hasher *h, size_t need)
-{
-	if (need <= h->up_cap)
-		return HG_OK;
-	uint8_t *b = realloc(h->up, need);
-	if (!b)
-		return HG_ERR_NOMEM;
-	h->up = b;
-	h->up_cap = need;
-	return HG_OK;
 }
 
 /* The exact dihedral variants of a small image: hash[k] = the hash of the
@@ -303,6 +326,8 @@ static hg_status hash_extras(hg_hasher *h, hg_image *img, unsigned flags,
 		st = hash_upscaled(h, img, pdq_flags, out);
 	if ((flags & HG_HASH_DIHEDRAL_PIXELS) && !red && st == HG_OK)
 		st = hash_dihedral_pixels(h, img, pdq_flags, out);
+	if ((flags & HG_HASH_UNCAPTION) && st == HG_OK)
+		st = hash_unveil(h, img, red, pdq_flags, out);
 	if ((flags & HG_HASH_UNCAPTION) && st == HG_OK)
 		st = hash_uncaption(h, img, red, pdq_flags, out);
 	return st;
