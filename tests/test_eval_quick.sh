@@ -3,7 +3,8 @@
 # 10 mate-backgrounds photos with a few edits, then checks what it measured:
 # near-lossless edits match, dihedral matching finds a mirrored copy that plain
 # PDQ misses, unletterbox finds a letterboxed copy, uncaption a meme-style
-# copy, upscale a quarter-size copy, a bank with canonical
+# copy and (lifting a see-through bar) more captioned copies, upscale a
+# quarter-size copy, a bank with canonical
 # regions finds a 10% crop, and no photo matches a different one.
 # Skipped (77) without the photos, ImageMagick or python3.
 set -u
@@ -13,7 +14,7 @@ command -v convert >/dev/null || { echo "skip: no ImageMagick"; exit 77; }
 command -v python3 >/dev/null || { echo "skip: no python3"; exit 77; }
 out=${HG_BINARY_DIR:-/tmp}/eval-quick
 "$HG_SOURCE_DIR/eval/run.sh" --quick --hashgate "$HASHGATE" --out "$out" \
-	--edits jpeg50,flipy,resize25,letterbox,meme,crop10 || { echo "FAIL: run.sh failed"; exit 1; }
+	--edits jpeg50,flipy,resize25,letterbox,meme,caption_see,crop10 || { echo "FAIL: run.sh failed"; exit 1; }
 
 csv=$out/results.csv
 fm=$out/falsematch.csv
@@ -38,6 +39,9 @@ expect "A2 unletterbox" letterbox ">=" 90
 expect "A2 unletterbox" crop10 "<=" 10
 expect "A2 unletterbox" meme "<=" 10
 expect "A3 uncaption" meme ">=" 90
+# measured 50% -> 80% on these 10 photos
+expect "A2 unletterbox" caption_see "<=" 60
+expect "A3 uncaption" caption_see ">=" 70
 expect "A4 upscale" resize25 ">=" 90
 expect "B1 center80" crop10 ">=" 90
 n=$(awk -F, 'NR > 1 && $3 != 0' "$fm" | wc -l)
