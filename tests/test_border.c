@@ -137,6 +137,7 @@ int main(void)
 	CHECK_INT(b.bottom, 0);
 	CHECK_INT(b.top_text, 0); /* margins 10 above and 10 below the text */
 	CHECK_INT(b.bottom_text, 0);
+	CHECK_INT(b.top_ink, 1);
 	/* strict unletterbox stops at the text */
 	CHECK_INT(hg_find_content(img, W, H, W * C, C, &r), 1);
 	CHECK_INT(r.y, 10);
@@ -188,6 +189,7 @@ int main(void)
 	CHECK_INT(hg_find_bands(img, W, H, W * C, C, &b), 1);
 	CHECK_INT(b.top, 0);
 	CHECK_INT(b.bottom, 25);
+	CHECK_INT(b.bottom_ink, 0); /* a plain bar */
 	CHECK_INT(hg_find_bands(NULL, W, H, W * C, C, &b), 0);
 	CHECK_INT(hg_find_bands(img, W, H, W * C, 2, &b), 0);
 

@@ -43,7 +43,7 @@ enum {
 	HG_HASH_REGIONS = 1u << 11,
 	/* Query side: when a caption band (a uniform bar with text) covers the
 	 * top or bottom, also hash the picture without it (HG_EXTRA_CAPTION_TRIM:
-	 * for a band added above or below; up to 5 such trims when the band's
+	 * for a band added above or below; up to 5 such trims when a band's
 	 * extent is ambiguous, named "caption-trim", "caption-trim-top",
 	 * "caption-trim-bottom", "caption-trim-text") and with it painted over
 	 * (HG_EXTRA_CAPTION_FILL: for a band laid over the picture; the band

@@ -122,7 +122,7 @@ int hg_find_content(const uint8_t *pixels, size_t width, size_t height, size_t s
  * clean margin, and the first text-free row of the picture ends the scan.
  * *text_depth gets the text-centred alternative (see hg_bands). */
 static size_t band_depth(const uint8_t *first, ptrdiff_t advance, size_t count, size_t max,
-			 int channels, size_t px, size_t *text_depth)
+			 int channels, size_t px, size_t *text_depth, int *ink)
 {
 	int ref[4] = {0, 0, 0, 0};
 	struct line l = {first, px, count};
@@ -130,6 +130,7 @@ static size_t band_depth(const uint8_t *first, ptrdiff_t advance, size_t count, 
 	/* ink rows: the first, the last seen, the last inside the band */
 	size_t depth = 0, ink_first = 0, ink_last = 0, text_last = 0;
 	*text_depth = 0;
+	*ink = 0;
 	for (size_t k = 0; k < max; k++) {
 		l.p = first + (ptrdiff_t)k * advance;
 		if (line_is_bar(l, channels, ref, HG_BORDER_OUTLIER_DIV)) {
@@ -150,6 +151,7 @@ static size_t band_depth(const uint8_t *first, ptrdiff_t advance, size_t count, 
 	 * centred in its band would. */
 	if (text_last && depth > text_last + 1 + HG_BAND_MARGIN_RATIO * ink_first)
 		*text_depth = text_last + 1 + ink_first;
+	*ink = text_last != 0;
 	return depth;
 }
 
@@ -172,16 +174,21 @@ int hg_find_bands(const uint8_t *pixels, size_t width, size_t height, size_t str
 	size_t px = (size_t)channels, max = height / HG_BAND_MAX_DIV;
 	ptrdiff_t row = (ptrdiff_t)stride;
 	size_t top_text, bottom_text;
-	size_t t = band_depth(pixels, row, width, max, colour, px, &top_text);
+	int top_ink, bottom_ink;
+	size_t t = band_depth(pixels, row, width, max, colour, px, &top_text, &top_ink);
 	size_t b = band_depth(pixels + (height - 1) * stride, -row, width, max, colour, px,
-			      &bottom_text);
+			      &bottom_text, &bottom_ink);
 	size_t min = height / HG_BORDER_MIN_TRIM_DIV + 1;
 	bands->top = band_or_none(t, min, max);
 	bands->bottom = band_or_none(b, min, max);
-	if (bands->top)
+	if (bands->top) {
 		bands->top_text = band_or_none(top_text, min, max);
-	if (bands->bottom)
+		bands->top_ink = top_ink;
+	}
+	if (bands->bottom) {
 		bands->bottom_text = band_or_none(bottom_text, min, max);
+		bands->bottom_ink = bottom_ink;
+	}
 	return bands->top || bands->bottom;
 }
 

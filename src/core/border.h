@@ -64,10 +64,12 @@ int hg_find_content(const uint8_t *pixels, size_t width, size_t height, size_t s
  * times the margin above it, the scan may have run on into a picture whose
  * edge has the band's colour (a white band over a white-topped photo), and
  * the band is also taken to end where centred text would put it: the last
- * text row plus the margin above the text. */
+ * text row plus the margin above the text. `top_ink` / `bottom_ink` say
+ * whether the band has text at all (else it is a plain bar). */
 typedef struct hg_bands {
 	size_t top, bottom;
 	size_t top_text, bottom_text;
+	int top_ink, bottom_ink;
 } hg_bands;
 
 /*

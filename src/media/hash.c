@@ -209,23 +209,25 @@ static hg_status hash_unveil(hg_hasher *h, const hg_image *img, const hg_pdq_red
 
 /* Caption bands: the picture without them, then (changing `img`, so last)
  * with them painted over. Besides the picture without both bands, it is also
- * hashed without each alone when there are two (a photo's own flat edge can
- * pass for a band: the meme eval's misses) and without the text-centred
- * alternative of a band (see hg_bands). */
+ * hashed without each band alone when there are two and one has text (a
+ * photo's own flat edge can pass for a band, with what looks like text in
+ * it: three of the meme eval's four misses; two plain bars are a letterbox,
+ * which unletterbox covers), and without the text-centred alternative of a
+ * band (see hg_bands). */
 static hg_status hash_uncaption(hg_hasher *h, hg_image *img, const hg_pdq_reduction *red,
 				unsigned pdq_flags, hg_hashes *out)
 {
 	hg_bands b;
 	if (!hg_find_bands(img->pixels, img->width, img->height, img->stride, img->channels, &b))
 		return HG_OK;
-	int two = b.top && b.bottom;
+	int each = b.top && b.bottom && (b.top_ink || b.bottom_ink);
 	const struct {
 		size_t top, bottom;
 		const char *name;
 	} trims[] = {
 		{b.top, b.bottom, "caption-trim"},
-		{two ? b.top : 0, 0, "caption-trim-top"},
-		{0, two ? b.bottom : 0, "caption-trim-bottom"},
+		{each ? b.top : 0, 0, "caption-trim-top"},
+		{0, each ? b.bottom : 0, "caption-trim-bottom"},
 		{b.top_text, 0, "caption-trim-text"},
 		{0, b.bottom_text, "caption-trim-text"},
 	};
