@@ -157,9 +157,22 @@ HG_API hg_status hg_index_remove(hg_index *idx, uint64_t id);
  * dropping removed entries; concurrent queries, adds and removes carry on.
  * Costs about as much as hg_index_build; call it from a maintenance thread
  * when hg_index_stats() shows a large delta (queries scan the delta) or
- * many removed entries. Only one compaction runs at a time (others wait).
+ * many removed entries, or let hg_index_auto_compact() do that. Only one
+ * compaction runs at a time (others wait).
  */
 HG_API hg_status hg_index_compact(hg_index *idx);
+
+/*
+ * Turns automatic compaction on (on != 0) or off (the default). When on, an
+ * add or remove that leaves the delta over 65,536 entries or over a quarter
+ * of the tables' entries, or the removed entries over a quarter of them
+ * (and at least 1,024 changes pending in all), starts hg_index_compact() on
+ * a background thread — one at a time; queries, adds and removes carry on
+ * meanwhile. hg_index_free() waits for one still running. The result of
+ * the last automatic compaction is hg_index_stats.auto_status (a failed one
+ * is retried by a later add or remove). HG_ERR_INVALID_ARG for NULL.
+ */
+HG_API hg_status hg_index_auto_compact(hg_index *idx, int on);
 
 /*
  * Finds every live entry within `radius` (0..HG_INDEX_MAX_RADIUS) of any of
@@ -180,6 +193,8 @@ typedef struct hg_index_stats {
 	size_t removed;       /* tombstones awaiting compaction */
 	size_t bytes;         /* memory held by the index, all arrays included */
 	unsigned tables, bits;
+	size_t compactions;    /* compactions completed (manual or automatic) */
+	hg_status auto_status; /* last automatic compaction: HG_OK if none failed */
 } hg_index_stats;
 
 HG_API hg_status hg_index_stats_get(hg_index *idx, hg_index_stats *out);

@@ -568,6 +568,8 @@ void hg_index_free(hg_index *idx)
 {
 	if (!idx)
 		return;
+	if (idx->auto_started)
+		pthread_join(idx->auto_thread, NULL);
 	struct hg_version *v = atomic_load(&idx->cur);
 	if (v) {
 		hg__base_free(v->base);
@@ -579,6 +581,60 @@ void hg_index_free(hg_index *idx)
 	pthread_mutex_destroy(&idx->wlock);
 	pthread_mutex_destroy(&idx->compact);
 	free(idx);
+}
+
+/* ---- automatic compaction ------------------------------------------------ */
+
+/* The policy hg_index_auto_compact documents: the delta is scanned by every
+ * query (65,536 hashes cost ~0.13 ms with AVX-512, a fifth of a lookup at
+ * 10M entries), and rebuilding when it reaches a quarter of the base keeps
+ * the rebuild cost amortised O(1) per add on small indexes. */
+static int wants_compaction(const struct hg_version *v)
+{
+	size_t base = v->base->n, delta = atomic_load(&v->delta->n);
+	size_t removed = v->base->removed + v->delta->removed;
+	if (delta + removed < 1024)
+		return 0;
+	return delta > 65536 || delta > base / 4 || removed > base / 4;
+}
+
+static void *auto_main(void *arg)
+{
+	hg_index *idx = arg;
+	hg_status st = hg_index_compact(idx);
+	pthread_mutex_lock(&idx->wlock);
+	idx->auto_status = st;
+	idx->auto_running = 0; /* the last thing it does under the lock */
+	pthread_mutex_unlock(&idx->wlock);
+	return NULL;
+}
+
+/* After an add or remove, with the writer lock held. Joining a finished
+ * thread here cannot wait on us: it cleared auto_running under this lock
+ * and takes no lock after. */
+static void maybe_auto_compact(hg_index *idx)
+{
+	if (!idx->auto_on || idx->auto_running || idx->compacting ||
+	    !wants_compaction(atomic_load(&idx->cur)))
+		return;
+	if (idx->auto_started) {
+		pthread_join(idx->auto_thread, NULL);
+		idx->auto_started = 0;
+	}
+	if (pthread_create(&idx->auto_thread, NULL, auto_main, idx) == 0)
+		idx->auto_running = idx->auto_started = 1;
+	else
+		idx->auto_status = HG_ERR_NOMEM; /* retried by the next write */
+}
+
+hg_status hg_index_auto_compact(hg_index *idx, int on)
+{
+	if (!idx)
+		return HG_ERR_INVALID_ARG;
+	pthread_mutex_lock(&idx->wlock);
+	idx->auto_on = on != 0;
+	pthread_mutex_unlock(&idx->wlock);
+	return HG_OK;
 }
 
 /* ---- add / remove -------------------------------------------------------- */
@@ -643,6 +699,7 @@ hg_status hg_index_add(hg_index *idx, const hg_pdq *hash, uint64_t id)
 	atomic_store_explicit(&d->n, n + 1, memory_order_release);
 	idx->map[at] = (uint32_t)(v->base->n + n);
 	idx->map_count++;
+	maybe_auto_compact(idx);
 out:
 	pthread_mutex_unlock(&idx->wlock);
 	return st;
@@ -691,6 +748,7 @@ hg_status hg_index_remove(hg_index *idx, uint64_t id)
 		idx->pending = p;
 		idx->pending[idx->npending++] = slot;
 	}
+	maybe_auto_compact(idx);
 out:
 	pthread_mutex_unlock(&idx->wlock);
 	return st;
@@ -801,6 +859,7 @@ hg_status hg_index_compact(hg_index *idx)
 	idx->map = nmap;
 	idx->map_mask = nmask;
 	idx->map_count = live - nb->removed + dn;
+	idx->compactions++;
 	nmap = NULL;
 	nb = NULL;
 	nd = NULL;
@@ -837,6 +896,8 @@ hg_status hg_index_stats_get(hg_index *idx, hg_index_stats *out)
 		     sizeof *v->delta;
 	out->tables = v->base->m;
 	out->bits = v->base->bits;
+	out->compactions = idx->compactions;
+	out->auto_status = idx->auto_status;
 	pthread_mutex_unlock(&idx->wlock);
 	return HG_OK;
 }

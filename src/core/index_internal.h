@@ -82,6 +82,12 @@ struct hg_index {
 	/* id -> slot (base position, or base n + delta position); writers only */
 	uint32_t *map;
 	size_t map_mask, map_count;
+	/* automatic compaction (hg_index_auto_compact): at most one thread,
+	 * started by a writer under wlock, joined by the next start or free */
+	int auto_on, auto_running, auto_started;
+	pthread_t auto_thread;
+	hg_status auto_status;
+	size_t compactions;
 	/* while a compaction runs: old slots removed since it began */
 	int compacting;
 	uint32_t *pending;
