@@ -276,6 +276,26 @@ HG_API hg_status hg_digest_index_lookup(const hg_digest_index *di, hg_digest_kin
 					size_t *count);
 HG_API size_t hg_digest_index_count(const hg_digest_index *di);
 
+/*
+ * Snapshots of a digest table, so a replica loads it with the PDQ index:
+ * a 48-byte little-endian header (magic "HGDIG\r\n\x1a", u32 version 1,
+ * u32 header size 48, u64 count, u64 body checksum, u64 header checksum)
+ * then 48 bytes per digest (u8 kind, 7 zero bytes, u64 id, the digest
+ * zero-padded to 32 bytes). `alloc` as for hg_index_snapshot(). Loading
+ * copies the entries and rebuilds the hash table (~50 ns per digest); the
+ * loader checks both checksums, every kind, every padding byte and that no
+ * (kind, digest, id) repeats: HG_ERR_CORRUPT / HG_ERR_TRUNCATED /
+ * HG_ERR_UNSUPPORTED (another version, or a big-endian host) with a reason
+ * in `err` (errlen bytes; may be NULL). Lookups may run meanwhile with the
+ * snapshot (it only reads).
+ */
+HG_API hg_status hg_digest_index_snapshot(const hg_digest_index *di,
+					  hg_index_snapshot_alloc alloc, void *ctx,
+					  size_t *size_out);
+HG_API hg_status hg_digest_index_load_snapshot(const void *buf, size_t len,
+					       hg_digest_index **out, char *err,
+					       size_t errlen);
+
 #ifdef __cplusplus
 }
 #endif

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hashgate/index.h"
+#include "core/index_internal.h"
 
 #define EMPTY UINT32_MAX
 #define MAX_DIGESTS 0x7fffffffu
@@ -204,5 +204,142 @@ hg_status hg_digest_index_lookup(const hg_digest_index *di, hg_digest_kind kind,
 		}
 	}
 	*count = k;
+	return HG_OK;
+}
+
+/* ---- snapshots (layout in index.h) ---------------------------------------- */
+
+#define SNAP_HEADER 48
+#define SNAP_RECORD 48
+#define SNAP_VERSION 1
+static const uint8_t snap_magic[8] = {'H', 'G', 'D', 'I', 'G', '\r', '\n', 0x1a};
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	memcpy(p, &v, 8); /* little-endian hosts only (checked) */
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+hg_status hg_digest_index_snapshot(const hg_digest_index *di, hg_index_snapshot_alloc alloc,
+				   void *ctx, size_t *size_out)
+{
+	if (size_out)
+		*size_out = 0;
+	if (!di || !alloc)
+		return HG_ERR_INVALID_ARG;
+	if (!hg__host_le())
+		return HG_ERR_UNSUPPORTED;
+	size_t size = SNAP_HEADER + di->n * SNAP_RECORD;
+	hg_status st = HG_ERR_NOMEM;
+	uint8_t *p = alloc(ctx, size, &st);
+	if (!p)
+		return st ? st : HG_ERR_NOMEM;
+	memset(p, 0, size);
+	uint8_t *body = p + SNAP_HEADER;
+	for (size_t i = 0; i < di->n; i++) {
+		uint8_t *r = body + i * SNAP_RECORD;
+		r[0] = di->e[i].kind;
+		put64(r + 8, di->e[i].id);
+		memcpy(r + 16, di->e[i].digest, 32);
+	}
+	memcpy(p, snap_magic, 8);
+	uint32_t v32 = SNAP_VERSION;
+	memcpy(p + 8, &v32, 4);
+	v32 = SNAP_HEADER;
+	memcpy(p + 12, &v32, 4);
+	put64(p + 16, di->n);
+	put64(p + 24, hg__checksum64(body, di->n * SNAP_RECORD, 0));
+	put64(p + 40, hg__checksum64(p, 40, 1));
+	if (size_out)
+		*size_out = size;
+	return HG_OK;
+}
+
+static int zero_bytes(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return 0;
+	return 1;
+}
+
+hg_status hg_digest_index_load_snapshot(const void *buf, size_t len, hg_digest_index **out,
+					char *err, size_t errlen)
+{
+	if (err && errlen)
+		err[0] = '\0';
+	if (!out || (!buf && len))
+		return HG_ERR_INVALID_ARG;
+	*out = NULL;
+	if (!hg__host_le())
+		return hg__snap_fail(HG_ERR_UNSUPPORTED, err, errlen, "big-endian host");
+	const uint8_t *p = buf;
+	if (len < SNAP_HEADER)
+		return hg__snap_fail(HG_ERR_TRUNCATED, err, errlen, "%zu bytes, shorter than the header",
+				 len);
+	if (memcmp(p, snap_magic, 8) != 0)
+		return hg__snap_fail(HG_ERR_CORRUPT, err, errlen, "not a digest snapshot (magic)");
+	if (get64(p + 40) != hg__checksum64(p, 40, 1))
+		return hg__snap_fail(HG_ERR_CORRUPT, err, errlen, "header checksum mismatch");
+	uint32_t version, hsize;
+	memcpy(&version, p + 8, 4);
+	memcpy(&hsize, p + 12, 4);
+	if (version != SNAP_VERSION)
+		return hg__snap_fail(HG_ERR_UNSUPPORTED, err, errlen, "format version %u (this is %u)",
+				 version, SNAP_VERSION);
+	uint64_t n = get64(p + 16);
+	if (hsize != SNAP_HEADER || !zero_bytes(p + 32, 8))
+		return hg__snap_fail(HG_ERR_CORRUPT, err, errlen, "bad header fields");
+	if (n > MAX_DIGESTS)
+		return hg__snap_fail(HG_ERR_CORRUPT, err, errlen, "%llu digests, over the limit",
+				 (unsigned long long)n);
+	if (len - SNAP_HEADER < n * SNAP_RECORD)
+		return hg__snap_fail(HG_ERR_TRUNCATED, err, errlen, "%llu digests need %llu bytes, got %zu",
+				 (unsigned long long)n,
+				 (unsigned long long)(SNAP_HEADER + n * SNAP_RECORD), len);
+	if (len - SNAP_HEADER != n * SNAP_RECORD)
+		return hg__snap_fail(HG_ERR_CORRUPT, err, errlen, "%zu bytes after the last digest",
+				 len - SNAP_HEADER - (size_t)n * SNAP_RECORD);
+	const uint8_t *body = p + SNAP_HEADER;
+	if (get64(p + 24) != hg__checksum64(body, (size_t)n * SNAP_RECORD, 0))
+		return hg__snap_fail(HG_ERR_CORRUPT, err, errlen, "body checksum mismatch");
+
+	hg_digest_index *di;
+	hg_status st = hg_digest_index_new(&di);
+	if (st)
+		return st;
+	size_t cap = 64;
+	while (cap / 4 * 3 < n + 1)
+		cap *= 2;
+	if ((st = rehash(di, cap)) != HG_OK ||
+	    (n && !(di->e = malloc((size_t)n * sizeof *di->e)))) {
+		hg_digest_index_free(di);
+		return HG_ERR_NOMEM;
+	}
+	di->cap = (size_t)n;
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *r = body + i * SNAP_RECORD;
+		size_t ds = hg_digest_size((hg_digest_kind)r[0]);
+		if (!ds || !zero_bytes(r + 1, 7) || !zero_bytes(r + 16 + ds, 32 - ds)) {
+			hg_digest_index_free(di);
+			return hg__snap_fail(HG_ERR_CORRUPT, err, errlen, "digest %zu: bad kind or padding",
+					 i);
+		}
+		st = hg_digest_index_add(di, (hg_digest_kind)r[0], r + 16, get64(r + 8));
+		if (st) {
+			hg_digest_index_free(di);
+			return st == HG_ERR_EXISTS
+				       ? hg__snap_fail(HG_ERR_CORRUPT, err, errlen,
+						   "digest %zu repeats an earlier one", i)
+				       : st;
+		}
+	}
+	*out = di;
 	return HG_OK;
 }

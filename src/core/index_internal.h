@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "hashgate/index.h"
 
@@ -141,6 +142,20 @@ extern atomic_int hg__index_prefetch_l2;
 /* 1: the lookup prefetches bucket offsets and uses branch-free loops;
  * 0: the code as it was before (bench_index --sweep compares them). */
 extern atomic_int hg__index_lean;
+
+/* Snapshots are little-endian images used (or read) in place. */
+static inline int hg__host_le(void)
+{
+	const uint16_t one = 1;
+	uint8_t b;
+	memcpy(&b, &one, 1);
+	return b == 1;
+}
+
+/* Writes the formatted reason into err (errlen bytes; err may be NULL) and
+ * returns st: the snapshot loaders' error path. */
+hg_status hg__snap_fail(hg_status st, char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /* 64-bit checksum used by snapshots: four multiply-xor lanes, so any change
  * to a single 8-byte word always changes the result. */

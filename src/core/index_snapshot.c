@@ -4,8 +4,8 @@
  * The body after the 128-byte header is the base laid out as
  * hg__base_layout() says (hashes, ids, tombstones, then per table its
  * offsets — compact 16-bit + block bases, or 32-bit for a wide table — and
- * slots), followed by the delta's hashes, ids and tombstones. A loaded index points into the image instead of copying it,
- * so a replica over an mmap'd 10M-entry snapshot comes up in the time it
+ * slots), followed by the delta's hashes, ids and tombstones. A loaded
+ * index points into the image instead of copying it, so a replica over an mmap'd 10M-entry snapshot comes up in the time it
  * takes to checksum and bounds-check it. No I/O here: see
  * src/media/index_file.c for files.
  *
@@ -40,14 +40,6 @@ static inline uint32_t rd32(const uint8_t *p)
 	uint32_t v;
 	memcpy(&v, p, 4);
 	return v;
-}
-
-static int host_is_little_endian(void)
-{
-	const uint16_t one = 1;
-	uint8_t b;
-	memcpy(&b, &one, 1);
-	return b == 1;
 }
 
 static inline uint64_t rotl(uint64_t x, int r)
@@ -106,7 +98,7 @@ hg_status hg_index_snapshot(hg_index *idx, hg_index_snapshot_alloc alloc, void *
 		*size_out = 0;
 	if (!idx || !alloc)
 		return HG_ERR_INVALID_ARG;
-	if (!host_is_little_endian())
+	if (!hg__host_le())
 		return HG_ERR_UNSUPPORTED;
 	pthread_mutex_lock(&idx->wlock);
 	const struct hg_version *v = atomic_load(&idx->cur);
@@ -167,10 +159,7 @@ hg_status hg_index_snapshot(hg_index *idx, hg_index_snapshot_alloc alloc, void *
 	return HG_OK;
 }
 
-static hg_status fail(hg_status st, char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static hg_status fail(hg_status st, char *err, size_t errlen, const char *fmt, ...)
+hg_status hg__snap_fail(hg_status st, char *err, size_t errlen, const char *fmt, ...)
 {
 	if (err && errlen) {
 		va_list ap;
@@ -234,21 +223,21 @@ hg_status hg_index_load_snapshot(const void *buf, size_t len, void (*release)(vo
 		return HG_ERR_INVALID_ARG;
 	*out = NULL;
 	if (!buf || ((uintptr_t)buf & (HG_ALIGN - 1)))
-		return fail(HG_ERR_INVALID_ARG, err, errlen,
+		return hg__snap_fail(HG_ERR_INVALID_ARG, err, errlen,
 			    "snapshot buffer must be 64-byte aligned");
-	if (!host_is_little_endian())
-		return fail(HG_ERR_UNSUPPORTED, err, errlen,
+	if (!hg__host_le())
+		return hg__snap_fail(HG_ERR_UNSUPPORTED, err, errlen,
 			    "snapshots are little-endian; this host is not");
 	const uint8_t *h = buf;
 	if (len < HEADER_SIZE)
-		return fail(len ? HG_ERR_TRUNCATED : HG_ERR_EMPTY, err, errlen,
+		return hg__snap_fail(len ? HG_ERR_TRUNCATED : HG_ERR_EMPTY, err, errlen,
 			    "snapshot is %zu bytes, shorter than its 128-byte header", len);
 	if (memcmp(h, magic, 8) != 0)
-		return fail(HG_ERR_CORRUPT, err, errlen, "not an hg_index snapshot (bad magic)");
+		return hg__snap_fail(HG_ERR_CORRUPT, err, errlen, "not an hg_index snapshot (bad magic)");
 	if (hg__checksum64(h, HEADER_SUM, 0) != rd64(h + HEADER_SUM))
-		return fail(HG_ERR_CORRUPT, err, errlen, "snapshot header checksum mismatch");
+		return hg__snap_fail(HG_ERR_CORRUPT, err, errlen, "snapshot header checksum mismatch");
 	if (rd32(h + 8) != HG_INDEX_SNAPSHOT_VERSION)
-		return fail(HG_ERR_UNSUPPORTED, err, errlen,
+		return hg__snap_fail(HG_ERR_UNSUPPORTED, err, errlen,
 			    "snapshot format version %u; this build reads version %u",
 			    rd32(h + 8), HG_INDEX_SNAPSHOT_VERSION);
 	uint64_t n = rd64(h + 16), dn = rd64(h + 24), body_len = rd64(h + 48);
@@ -258,30 +247,30 @@ hg_status hg_index_load_snapshot(const void *buf, size_t len, void (*release)(vo
 	    (m < 32 && (wide >> m) != 0) ||
 	    n > HG_INDEX_MAX_ENTRIES || dn > HG_INDEX_MAX_ENTRIES ||
 	    n + dn > HG_INDEX_MAX_ENTRIES)
-		return fail(HG_ERR_CORRUPT, err, errlen,
+		return hg__snap_fail(HG_ERR_CORRUPT, err, errlen,
 			    "snapshot header out of range (entries %llu+%llu, %u tables of %u bits)",
 			    (unsigned long long)n, (unsigned long long)dn, m, bits);
 	struct snap_layout L;
 	snap_layout((size_t)n, (size_t)dn, m, bits, wide, &L);
 	if (body_len != L.body)
-		return fail(HG_ERR_CORRUPT, err, errlen,
+		return hg__snap_fail(HG_ERR_CORRUPT, err, errlen,
 			    "snapshot body length %llu does not match its header (%zu)",
 			    (unsigned long long)body_len, L.body);
 	if (len - HEADER_SIZE < L.body)
-		return fail(HG_ERR_TRUNCATED, err, errlen,
+		return hg__snap_fail(HG_ERR_TRUNCATED, err, errlen,
 			    "snapshot truncated: %zu body bytes of %zu", len - HEADER_SIZE, L.body);
 	const uint8_t *body = h + HEADER_SIZE;
 	if (hg__checksum64(body, L.body, 0) != rd64(h + 56))
-		return fail(HG_ERR_CORRUPT, err, errlen, "snapshot body checksum mismatch");
+		return hg__snap_fail(HG_ERR_CORRUPT, err, errlen, "snapshot body checksum mismatch");
 	if (!tables_valid(body, &L.base, (size_t)n, m, bits, wide))
-		return fail(HG_ERR_CORRUPT, err, errlen, "snapshot tables are inconsistent");
+		return hg__snap_fail(HG_ERR_CORRUPT, err, errlen, "snapshot tables are inconsistent");
 
 	struct hg_base *b = calloc(1, sizeof *b);
 	uint8_t *tomb = malloc(n ? (size_t)n : 1);
 	if (!b || !tomb) {
 		free(b);
 		free(tomb);
-		return fail(HG_ERR_NOMEM, err, errlen, "out of memory");
+		return hg__snap_fail(HG_ERR_NOMEM, err, errlen, "out of memory");
 	}
 	memcpy(tomb, body + L.base.tomb, (size_t)n);
 	b->n = (size_t)n;
@@ -307,7 +296,7 @@ hg_status hg_index_load_snapshot(const void *buf, size_t len, void (*release)(vo
 					  (const uint64_t *)(body + L.dids), body + L.dtomb,
 					  (size_t)dn, 0, out);
 	if (st)
-		return fail(st, err, errlen, "%s", hg_strerror(st));
+		return hg__snap_fail(st, err, errlen, "%s", hg_strerror(st));
 	/* From here the index owns the buffer. */
 	b->release = release;
 	b->release_ctx = release_ctx;
