@@ -5,9 +5,9 @@
  * hg__base_layout() says (hashes, ids, tombstones, then per table its
  * offsets — compact 16-bit + block bases, or 32-bit for a wide table — and
  * slots), followed by the delta's hashes, ids and tombstones. A loaded
- * index points into the image instead of copying it, so a replica over an mmap'd 10M-entry snapshot comes up in the time it
- * takes to checksum and bounds-check it. No I/O here: see
- * src/media/index_file.c for files.
+ * index points into the image instead of copying it, so a replica over an
+ * mmap'd 10M-entry snapshot comes up in the time it takes to checksum and
+ * bounds-check it. No I/O here: see src/media/index_file.c for files.
  *
  * Header (all integers little-endian):
  *    0  magic "HGIDX\r\n\x1a"     8  u32 format version   12 u32 header size (128)
