@@ -242,7 +242,7 @@ static void run_case(size_t n, int clustered, int quick, int sweep)
 					if (z.qps > best[l2][k])
 						best[l2][k] = z.qps;
 				}
-		atomic_store(&hg__index_prefetch, 128);
+		atomic_store(&hg__index_prefetch, 64);
 		atomic_store(&hg__index_prefetch_l2, 1);
 		double lean[2] = {0, 0};
 		for (int round = 0; round < 3; round++)

@@ -27,18 +27,19 @@
 
 /* Benchmark hooks (bench_index measures each idea against its absence);
  * always 1 in production. */
-atomic_int hg__index_prefetch = 128;
+atomic_int hg__index_prefetch = 64;
 atomic_int hg__index_hugepages = 1;
 atomic_int hg__index_prefetch_l2 = 1;
 atomic_int hg__index_lean = 1;
 
 /* Cost model, in nanoseconds, fitted to bench_index --crossover (AMD EPYC
- * Zen 4, CPU time, 1k..1M clustered lists, radius 0..63): a probe costs
- * ~20 ns all stages included (11 ns when the tables sit in cache, 30 ns at
- * 1M), a candidate ~10 ns; a scan ~2 ns per list hash for all 8 variants
- * with AVX-512. The planner picks the cheaper; where it errs (near the
- * crossover) both plans cost about the same. */
-#define COST_PROBE 20.0
+ * Zen 4, CPU time, 1k..1M clustered lists, radius 0..63) once the bucket
+ * offsets were really prefetched: a probe costs ~10 ns all stages included
+ * (1M at radius 47: 150k probes in 1.65 ms), a candidate ~10 ns; a scan
+ * ~2 ns per list hash for all 8 variants with AVX-512. The planner picks
+ * the cheaper; where it errs (near the crossover) both plans cost about
+ * the same. */
+#define COST_PROBE 10.0
 #define COST_CAND 10.0
 
 static double scan_cost_per_hash(int nq)
