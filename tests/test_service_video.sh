@@ -174,6 +174,8 @@ contains "review item" "$body" '"review_id":"r_'
 REVIEW_ID=$(echo "$body" | sed -n 's/.*"review_id":"\([^"]*\)".*/\1/p')
 req "$REVIEWER" GET /v1/reviews; contains "review listed" "$body" "\"id\":\"$REVIEW_ID\""
 contains "review has the shares" "$body" '"signal_type":"vpdq"'
+req "$REVIEWER" GET "/v1/reviews/$REVIEW_ID"
+contains "review keeps the video's frames" "$body" '"vpdq":"'
 
 # Decisions keep hashes and verdicts (never the bytes).
 req "$REVIEWER" GET "/v1/decisions?limit=500"; expect "decisions" "$code" 200
@@ -187,6 +189,14 @@ upload "$CHECKER" "$T/copy.mkv"
 contains "after restart: blocked" "$body" '"verdict":"block"'
 upload "$CHECKER" "$T/other.mp4"
 contains "after restart: review" "$body" '"verdict":"review"'
+# Rejecting the video's review allow-lists the video in the same call.
+R2=$(echo "$body" | sed -n 's/.*"review_id":"\([^"]*\)".*/\1/p')
+json "$REVIEWER" POST "/v1/reviews/$R2" '{"decision":"reject","note":"a ladybird","allow_list":"al"}'
+expect "reject video review + allow-list" "$code" 200
+contains "video allow-listed" "$body" '"allow_list":{"added":1'
+upload "$CHECKER" "$T/other.mp4"
+contains "allow-listed video allowed" "$body" '"verdict":"allow"'
+contains "through the allow-list's vpdq entry" "$body" '"bank":"al"'
 req "" GET /readyz; contains "readyz counts videos" "$body" '"index_entries":'
 stop_server
 

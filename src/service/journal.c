@@ -157,7 +157,7 @@ struct item {
 	int64_t ts;
 	struct hg_decision_rec d;
 	int has_decision;
-	char *review_id;
+	char *review_id, *review_vpdq;
 	char *actor, *tenant, *action, *object, *detail;
 	char text[]; /* every string above, in one allocation with the item */
 };
@@ -217,6 +217,7 @@ static void pack_item(struct item *it, struct packer *k, const struct hg_journal
 		it->d.matches = pack(k, in->decision.matches ? in->decision.matches : "[]");
 	}
 	it->review_id = (char *)pack(k, in->review_id);
+	it->review_vpdq = (char *)pack(k, in->review_vpdq);
 	it->actor = (char *)pack(k, in->actor ? in->actor : "");
 	it->tenant = (char *)pack(k, in->tenant ? in->tenant : "");
 	it->action = (char *)pack(k, in->action ? in->action : "");
@@ -240,7 +241,8 @@ static hg_status commit(hg_journal *j, struct item *list, size_t n)
 				rev[b.nreviews++] = (struct hg_review_rec){
 					.id = it->review_id, .decision_id = it->d.id,
 					.tenant = it->tenant, .created_at = it->d.ts,
-					.pdq = it->d.pdq, .matches = it->d.matches};
+					.pdq = it->d.pdq, .matches = it->d.matches,
+					.vpdq = it->review_vpdq};
 			aud[b.naudit++] = (struct hg_audit_rec){
 				.ts = it->ts, .actor = it->actor,
 				.tenant = it->tenant, .action = it->action, .object = it->object,

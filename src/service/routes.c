@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hashgate/bank.h"
 #include "service/http.h"
 
 /* ---- health and metrics -------------------------------------------------- */
@@ -124,6 +125,28 @@ static void vpdq_digest(const hg_vpdq *v, char out[65])
 	free(text);
 }
 
+/* A video's frames of quality >= 50 as a stored vpdq value ("hex:quality"
+ * tokens, at most HG_VPDQ_MAX_FRAMES): what a review item keeps so that
+ * rejecting it can allow-list the video. NULL when none (or no memory). */
+static char *vpdq_entry_value(const hg_vpdq *v)
+{
+	size_t n = v->count < HG_VPDQ_MAX_FRAMES ? v->count : HG_VPDQ_MAX_FRAMES;
+	size_t cap = n * (HG_VPDQ_TOKEN_MAX + 1) + 1, len = 0, kept = 0;
+	char *s = malloc(cap);
+	for (size_t i = 0; s && i < v->count && kept < HG_VPDQ_MAX_FRAMES; i++) {
+		if (v->frames[i].quality < HG_PDQ_MIN_QUALITY)
+			continue;
+		if (kept++)
+			s[len++] = ' ';
+		len += hg_vpdq_token_format(&v->frames[i], 2, s + len, cap - len);
+	}
+	if (s && !kept) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
 /* The "video" object of a response: what was decoded and hashed (for a
  * client's own vPDQ, only the frame counts). */
 static json_t *video_json(const hg_vpdq *v, long usable, double seconds_per_hash)
@@ -225,9 +248,12 @@ static void decide(struct hg_req *r, const hg_hashes *h, int have_pdq, int nvari
 		 verdict, json_array_size(matches), digest, *rid ? ",\"review\":\"" : "", rid,
 		 *rid ? "\"" : "", vdetail);
 	it.detail = detail;
+	char *rvpdq = video && *rid ? vpdq_entry_value(video) : NULL;
+	it.review_vpdq = rvpdq;
 	/* A review item must be visible to reviewers as soon as we answer. */
 	st = hg_journal_add(s->journal, &it, *rid != '\0');
 	free(mjson);
+	free(rvpdq);
 	if (st != HG_OK) {
 		json_decref(matches);
 		hg_reply_error(r, 503, "store_error", "the decision could not be recorded");
@@ -751,6 +777,8 @@ static int review_row(void *ctx, int n, const char *const *c)
 	json_object_set_new(o, "decided_by", str_or_null(c[6]));
 	json_object_set_new(o, "decided_ms", c[7] ? json_integer(atoll(c[7])) : json_null());
 	json_object_set_new(o, "note", str_or_null(c[8]));
+	if (n >= 10 && c[9])
+		json_object_set_new(o, "vpdq", json_string(c[9]));
 	json_t *dst = ctx;
 	if (json_is_array(dst)) {
 		json_array_append_new(dst, o);
@@ -827,6 +855,7 @@ static void h_review_decide(struct hg_req *r)
 	if (st == HG_OK && !json_object_size(review))
 		st = HG_ERR_NOT_FOUND;
 	const char *pdq = json_string_value(json_object_get(review, "pdq"));
+	const char *vpdq = json_string_value(json_object_get(review, "vpdq"));
 	json_t *added = NULL;
 	/* Check the allow-list bank before deciding, so a bad name changes nothing. */
 	if (st == HG_OK && allow) {
@@ -842,10 +871,11 @@ static void h_review_decide(struct hg_req *r)
 			return;
 		}
 		json_decref(bank);
-		if (st == HG_OK && !pdq) {
+		if (st == HG_OK && !pdq && !vpdq) {
 			json_decref(review);
 			json_decref(body);
-			hg_reply_error(r, 400, "no_hash", "this review has no PDQ hash to allow-list");
+			hg_reply_error(r, 400, "no_hash", "this review has no PDQ or vPDQ hash to"
+				       " allow-list");
 			return;
 		}
 	}
@@ -865,8 +895,14 @@ static void h_review_decide(struct hg_req *r)
 	if (allow) {
 		char ext[160];
 		snprintf(ext, sizeof ext, "review:%s", r->params[0]);
-		json_t *list = json_pack("[{s:s,s:s,s:s}]", "signal_type", "pdq", "value", pdq,
-					 "external_id", ext);
+		/* An animated GIF's review has both: its first frame and its frames. */
+		json_t *list = json_array();
+		if (pdq)
+			json_array_append_new(list, json_pack("{s:s,s:s,s:s}", "signal_type", "pdq",
+							      "value", pdq, "external_id", ext));
+		if (vpdq)
+			json_array_append_new(list, json_pack("{s:s,s:s,s:s}", "signal_type", "vpdq",
+							      "value", vpdq, "external_id", ext));
 		st = hg_banks_add(r->srv->banks, r->who.tenant, json_string_value(allow), list,
 				  r->who.key_id, &added);
 		json_decref(list);

@@ -147,6 +147,7 @@ struct hg_journal_item {
 	 * audit record describing them. All strings are copied. */
 	struct hg_decision_rec decision;
 	const char *review_id;
+	const char *review_vpdq; /* a video's frames for its review item, or NULL */
 	const char *actor, *tenant, *action, *object, *detail;
 };
 /* Queues one item; when `sync`, waits until it is committed. Blocks while

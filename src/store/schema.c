@@ -94,17 +94,23 @@
 	" decided_by TEXT, decided_at " INT ", note TEXT);"                    \
 	"CREATE INDEX hg_reviews_tenant ON hg_reviews(tenant, status, created_at);"
 
+/* 3: a review item made by a video check keeps the video's frame hashes
+ * (a stored vpdq value), so rejecting it can allow-list the video. */
+#define MIGRATION_3(ID, INT, KEY) "ALTER TABLE hg_reviews ADD COLUMN vpdq TEXT;"
+
 /* Expands a migration macro with a dialect's type list. */
 #define EXPAND(m, ...) m(__VA_ARGS__)
 
 const char *const hg__sqlite_migrations[] = {
 	EXPAND(MIGRATION_1, SQLITE_TYPES),
 	EXPAND(MIGRATION_2, SQLITE_TYPES),
+	EXPAND(MIGRATION_3, SQLITE_TYPES),
 };
 
 const char *const hg__pg_migrations[] = {
 	EXPAND(MIGRATION_1, PG_TYPES),
 	EXPAND(MIGRATION_2, PG_TYPES),
+	EXPAND(MIGRATION_3, PG_TYPES),
 };
 
 _Static_assert(sizeof hg__sqlite_migrations / sizeof hg__sqlite_migrations[0] ==

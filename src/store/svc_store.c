@@ -240,10 +240,10 @@ static hg_status commit_txn(hg_svc_store *s, void *arg)
 	for (size_t i = 0; rc == HG_OK && i < b->nreviews; i++) {
 		const struct hg_review_rec *r = &b->reviews[i];
 		const void *a[] = {r->id, r->decision_id, r->tenant, &r->created_at, r->pdq,
-				   r->matches};
+				   r->matches, r->vpdq};
 		rc = run(s, "INSERT INTO hg_reviews(id, decision_id, tenant, status,"
-				    " created_at, pdq, matches) VALUES($1, $2, $3, 'open', $4, $5,"
-				    " $6)", "tttitt", a, NULL, NULL, NULL);
+				    " created_at, pdq, matches, vpdq) VALUES($1, $2, $3, 'open', $4,"
+				    " $5, $6, $7)", "tttittt", a, NULL, NULL, NULL);
 	}
 	const char *prev = h.last_hash;
 	int64_t seq = h.last_seq;
@@ -370,7 +370,8 @@ hg_status hg_svc_decision_list(hg_svc_store *s, const char *tenant, int64_t sinc
 			  " ORDER BY ts DESC, id LIMIT $3", "tii", a, fn, ctx, NULL);
 }
 
-#define REVIEW_COLS "id, decision_id, status, created_at, pdq, matches, decided_by, decided_at, note"
+#define REVIEW_COLS \
+	"id, decision_id, status, created_at, pdq, matches, decided_by, decided_at, note, vpdq"
 
 hg_status hg_svc_review_list(hg_svc_store *s, const char *tenant, const char *status,
 			     int limit, hg_svc_row_fn fn, void *ctx)

@@ -64,6 +64,7 @@ struct hg_review_rec {
 	const char *id, *decision_id, *tenant, *status; /* open|confirmed|rejected */
 	int64_t created_at, decided_at;
 	const char *pdq, *matches, *decided_by, *note;
+	const char *vpdq; /* a video's frames as a stored vpdq value, or NULL */
 };
 
 /* Called by hg_svc_audit_append for each record, in order, with the hash of
@@ -130,7 +131,7 @@ hg_status hg_svc_prune(hg_svc_store *st, int64_t audit_before, int64_t decisions
 hg_status hg_svc_decision_list(hg_svc_store *st, const char *tenant, int64_t since, int limit,
 			       hg_svc_row_fn fn, void *ctx);
 /* Reviews: cols = id, decision_id, status, created_at, pdq, matches,
- * decided_by, decided_at, note. status NULL = every status. */
+ * decided_by, decided_at, note, vpdq. status NULL = every status. */
 hg_status hg_svc_review_list(hg_svc_store *st, const char *tenant, const char *status,
 			     int limit, hg_svc_row_fn fn, void *ctx);
 hg_status hg_svc_review_get(hg_svc_store *st, const char *tenant, const char *id, hg_svc_row_fn fn,
