@@ -5,9 +5,13 @@
  *
  *   bench_vpdq_index [--frames N] [--max-videos N]
  *
- * Bank videos are N random frame hashes each (default 30: 30 s at -r 1); the
- * query is a bank video with every frame 8 bits off, so it matches exactly
- * one video. Times are thread-CPU medians over repeated queries.
+ * Bank videos are N random frame hashes each (default 30: 30 s at -r 1).
+ * Two queries: a bank video with every frame 8 bits off, which matches
+ * exactly that video, and an unrelated video, which matches none (most
+ * uploads). Times are thread-CPU medians over --reps queries (default 9);
+ * "x10" is the time against the same query at 10 bank videos, measured in
+ * the same run: how far the cost is from flat. "(no stop)" is the unrelated
+ * video with query% >= 0, which looks up every frame (no early stop).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,17 +41,47 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Median thread-CPU seconds of `reps` queries; checks the result: the one
+ * expected video, or none. -1 on failure. */
+static double median_query(hg_vpdq_index *ix, const hg_vpdq_frame *q, size_t frames, size_t reps,
+			   double qpct, size_t want, int should_match, size_t bank)
+{
+	double *t = malloc(reps * sizeof *t);
+	if (!t)
+		return -1;
+	for (size_t r = 0; r < reps; r++) {
+		hg_vpdq_match *ms;
+		size_t nm;
+		double t0 = cpu_now();
+		if (hg_vpdq_index_query(ix, q, frames, qpct, 0, &ms, &nm)) {
+			free(t);
+			return -1;
+		}
+		t[r] = cpu_now() - t0;
+		if (should_match ? nm != 1 || ms[0].video_id != want : nm != 0)
+			fprintf(stderr, "wrong result at %zu videos\n", bank);
+		hg_vpdq_matches_free(ms);
+	}
+	qsort(t, reps, sizeof t[0], cmp_double);
+	double m = t[reps / 2];
+	free(t);
+	return m;
+}
+
 int main(int argc, char **argv)
 {
-	size_t frames = 30, max_videos = 100000;
+	size_t frames = 30, max_videos = 100000, reps = 9;
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "--frames"))
 			frames = (size_t)atol(argv[i + 1]);
 		else if (!strcmp(argv[i], "--max-videos"))
 			max_videos = (size_t)atol(argv[i + 1]);
+		else if (!strcmp(argv[i], "--reps"))
+			reps = (size_t)atol(argv[i + 1]);
 	}
-	if (frames < 1 || frames > 100000 || max_videos < 10) {
-		fprintf(stderr, "usage: bench_vpdq_index [--frames N] [--max-videos N>=10]\n");
+	if (frames < 1 || frames > 100000 || max_videos < 10 || reps < 1 || reps > 100000) {
+		fprintf(stderr, "usage: bench_vpdq_index [--frames N] [--max-videos N>=10] "
+			"[--reps N]\n");
 		return 2;
 	}
 	hg_vpdq_frame *all = calloc(max_videos * frames, sizeof *all);
@@ -63,8 +97,19 @@ int main(int argc, char **argv)
 	hg_vpdq_frame *query = calloc(frames, sizeof *query);
 	if (!query)
 		return 1;
-	printf("%10s %10s %14s %14s %10s %13s\n", "videos", "frames", "index query", "brute force",
-	       "matches", "compaction");
+	/* An unrelated video: frames of a video that is never added. */
+	hg_vpdq_frame *other = calloc(frames, sizeof *other);
+	if (!other)
+		return 1;
+	for (size_t f = 0; f < frames; f++) {
+		for (int w = 0; w < 4; w++)
+			other[f].hash.w[w] = rng(&seed);
+		other[f].quality = 100;
+		other[f].frame_number = (int64_t)f;
+	}
+	double hit10 = 0, miss10 = 0;
+	printf("%10s %10s %11s %6s %11s %6s %11s %14s %13s\n", "videos", "frames", "match", "x10",
+	       "no match", "x10", "(no stop)", "brute force", "compaction");
 	hg_vpdq_index *ix = NULL;
 	if (hg_vpdq_index_new(NULL, &ix))
 		return 1;
@@ -85,19 +130,17 @@ int main(int argc, char **argv)
 			query[f] = all[target * frames + f];
 			query[f].hash.w[f % 4] ^= 0xff;
 		}
-		double t[9];
-		size_t nm = 0;
-		for (int r = 0; r < 9; r++) {
-			hg_vpdq_match *ms;
-			double t0 = cpu_now();
-			if (hg_vpdq_index_query(ix, query, frames, 80, 0, &ms, &nm))
-				return 1;
-			t[r] = cpu_now() - t0;
-			if (nm != 1 || ms[0].video_id != target)
-				fprintf(stderr, "wrong result at %zu videos\n", n);
-			hg_vpdq_matches_free(ms);
+		double hit = median_query(ix, query, frames, reps, 80, target, 1, n);
+		double miss = median_query(ix, other, frames, reps, 80, 0, 0, n);
+		/* The same unrelated video with query% >= 0: every frame looked
+		 * up, as before the early stop. */
+		double all_lookups = median_query(ix, other, frames, reps, 0, 0, 0, n);
+		if (hit < 0 || miss < 0 || all_lookups < 0)
+			return 1;
+		if (n == 10) {
+			hit10 = hit;
+			miss10 = miss;
 		}
-		qsort(t, 9, sizeof t[0], cmp_double);
 		char brute[32] = "-";
 		if (n <= 1000) {
 			double t0 = cpu_now();
@@ -109,11 +152,13 @@ int main(int argc, char **argv)
 			}
 			snprintf(brute, sizeof brute, "%.3f ms", (cpu_now() - t0) * 1e3);
 		}
-		printf("%10zu %10zu %11.3f ms %14s %10zu %10.0f ms\n", n, n * frames, t[4] * 1e3,
-		       brute, nm, compact * 1e3);
+		printf("%10zu %10zu %8.3f ms %6.1f %8.3f ms %6.1f %8.3f ms %14s %10.0f ms\n", n,
+		       n * frames, hit * 1e3, hit / hit10, miss * 1e3, miss / miss10,
+		       all_lookups * 1e3, brute, compact * 1e3);
 	}
 	hg_vpdq_index_free(ix);
 	free(all);
 	free(query);
+	free(other);
 	return 0;
 }

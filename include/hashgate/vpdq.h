@@ -203,6 +203,9 @@ typedef struct hg_vpdq_match {
  * video is reported when both pass and at least one frame matched. *matches
  * (free with hg_vpdq_matches_free) is sorted by query_pct, then target_pct,
  * highest first, then by id; *count may be 0 with *matches NULL.
+ * Cost: one radius lookup per usable query frame, stopping early once no
+ * video can reach query_pct (then nothing is reported), plus work for the
+ * videos the lookups met; never a pass over all videos.
  * HG_ERR_INVALID_ARG for NULL outputs, HG_ERR_NOMEM.
  */
 HG_API hg_status hg_vpdq_index_query(hg_vpdq_index *index, const hg_vpdq_frame *frames,

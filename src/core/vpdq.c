@@ -5,7 +5,9 @@
  *
  * The index keeps one entry per usable frame per video and answers a query by
  * looking up each query frame within the radius, then counting, per video,
- * the distinct query frames and distinct video frames that met. Only
+ * the distinct query frames and distinct video frames that met. Only the
+ * videos some query frame met are ever touched, and the lookups stop as soon
+ * as no video can reach the query threshold any more. Only
  * frame_lookup() knows how entries are searched, so the radius index can be
  * swapped in without touching the counting.
  */
@@ -363,7 +365,8 @@ struct hg_vpdq_index {
 	size_t nvideos, cap_videos, alive;
 	hg_index *frames;        /* every usable frame; id = position in entry_video */
 	uint32_t *entry_video;   /* entry id -> slot in videos[] */
-	size_t nentries, cap_entries;
+	hg_pdq *entry_hash;      /* entry id -> its hash (the candidates' check) */
+	size_t nentries, cap_entries, cap_hashes;
 	struct idmap ids;
 };
 
@@ -454,6 +457,7 @@ void hg_vpdq_index_free(hg_vpdq_index *ix)
 	hg_index_free(ix->frames);
 	free(ix->videos);
 	free(ix->entry_video);
+	free(ix->entry_hash);
 	free(ix->ids.keys);
 	free(ix->ids.vals);
 	free(ix);
@@ -527,7 +531,9 @@ hg_status hg_vpdq_index_add(hg_vpdq_index *ix, uint64_t video_id, const hg_vpdq_
 	    (st = reserve((void **)&ix->videos, &ix->cap_videos, ix->nvideos + 1,
 			  sizeof *ix->videos)) ||
 	    (st = reserve((void **)&ix->entry_video, &ix->cap_entries, ix->nentries + cu,
-			  sizeof *ix->entry_video))) {
+			  sizeof *ix->entry_video)) ||
+	    (st = reserve((void **)&ix->entry_hash, &ix->cap_hashes, ix->nentries + cu,
+			  sizeof *ix->entry_hash))) {
 		free(u);
 		return st;
 	}
@@ -538,11 +544,13 @@ hg_status hg_vpdq_index_add(hg_vpdq_index *ix, uint64_t video_id, const hg_vpdq_
 		if (st)
 			drop_entries(ix, first, i);
 	}
+	for (size_t i = 0; i < cu && !st; i++) {
+		ix->entry_video[first + i] = slot;
+		ix->entry_hash[first + i] = u[i];
+	}
 	free(u);
 	if (st)
 		return st;
-	for (size_t i = 0; i < cu; i++)
-		ix->entry_video[first + i] = slot;
 	ix->nentries += cu;
 	ix->videos[ix->nvideos++] = (struct video){video_id, first, cu, 1};
 	if (ix->ids.vals[at] == TOMB)
@@ -630,6 +638,70 @@ static int cmp_match(const void *a, const void *b)
 	return (x->video_id > y->video_id) - (x->video_id < y->video_id);
 }
 
+/* Above this many candidate frames, the index is cheaper than checking
+ * every remaining query frame against each (a lookup costs ~30 us at 3M
+ * frames, a distance ~1 ns). */
+#define CANDIDATE_FRAMES_MAX 8192
+
+/*
+ * The query frames [*from, cq) when only videos already met can still reach
+ * query_pct: keeps those that can (pairs of the others are dropped: they
+ * cannot pass, and later pairs cannot lift them), then compares each
+ * remaining frame with every frame of theirs, appending the pairs the index
+ * would have given for them. Sets *from to cq when done; leaves it when the
+ * candidates hold too many frames (the caller goes on with the index).
+ */
+static hg_status finish_with_candidates(hg_vpdq_index *ix, const hg_pdq *uq, size_t *from,
+					size_t cq, double query_pct, struct pairs *pr)
+{
+	size_t k = *from;
+	/* Each video met so far: the distinct query frames that met it. */
+	if (pr->n > 1)
+		qsort(pr->p, pr->n, sizeof *pr->p, cmp_pair_entry);
+	uint32_t *keep = NULL;
+	size_t nkeep = 0, capk = 0, frames = 0, w = 0;
+	for (size_t g = 0; g < pr->n;) {
+		size_t end = g, qm = 0;
+		while (end < pr->n && pr->p[end].video == pr->p[g].video)
+			end++;
+		qsort(pr->p + g, end - g, sizeof *pr->p, cmp_pair_query);
+		for (size_t a = g; a < end; a++)
+			qm += a == g || pr->p[a].qidx != pr->p[a - 1].qidx;
+		if (pct(qm + (cq - k), cq) >= query_pct) {
+			if (reserve((void **)&keep, &capk, nkeep + 1, sizeof *keep)) {
+				free(keep);
+				return HG_ERR_NOMEM;
+			}
+			keep[nkeep++] = pr->p[g].video;
+			frames += ix->videos[pr->p[g].video].usable;
+			memmove(pr->p + w, pr->p + g, (end - g) * sizeof *pr->p);
+			w += end - g;
+		}
+		g = end;
+	}
+	pr->n = w; /* the videos that can no longer pass */
+	if (frames > CANDIDATE_FRAMES_MAX) {
+		free(keep);
+		return HG_OK; /* the index goes on, for every video */
+	}
+	for (; k < cq; k++)
+		for (size_t c = 0; c < nkeep; c++) {
+			const struct video *v = &ix->videos[keep[c]];
+			for (uint64_t e = v->first; e < v->first + v->usable; e++) {
+				if (hg_pdq_distance(&uq[k], &ix->entry_hash[e]) > ix->opts.radius)
+					continue;
+				if (reserve((void **)&pr->p, &pr->cap, pr->n + 1, sizeof *pr->p)) {
+					free(keep);
+					return HG_ERR_NOMEM;
+				}
+				pr->p[pr->n++] = (struct pair){keep[c], (uint32_t)e, (uint32_t)k};
+			}
+		}
+	free(keep);
+	*from = cq;
+	return HG_OK;
+}
+
 hg_status hg_vpdq_index_query(hg_vpdq_index *ix, const hg_vpdq_frame *frames, size_t n,
 			      double query_pct, double target_pct, hg_vpdq_match **matches,
 			      size_t *count)
@@ -650,8 +722,25 @@ hg_status hg_vpdq_index_query(hg_vpdq_index *ix, const hg_vpdq_frame *frames, si
 	hg_index_results *res = NULL;
 	if (cq)
 		st = hg_index_results_new(&res);
-	for (size_t i = 0; i < cq && !st; i++)
+	/* A video that no query frame has met yet can reach at most the share
+	 * of the frames not looked up yet. Once that is under query_pct, only
+	 * the videos already met can still match, and only those whose share
+	 * so far plus the rest reaches it: the remaining frames are checked
+	 * against their frames directly instead of through the index (and if
+	 * there are none, the query is over). A query that matches nothing
+	 * (most uploads) costs a fifth of its frames' lookups at the default
+	 * 80%, one that matches a few videos about the same. */
+	size_t i = 0;
+	for (; i < cq && !st; i++) {
+		if (pct(cq - i, cq) < query_pct)
+			break;
 		st = frame_lookup(ix, res, &uq[i], (uint32_t)i, &pr);
+	}
+	if (!st && i < cq)
+		st = finish_with_candidates(ix, uq, &i, cq, query_pct, &pr);
+	if (!st)
+		for (; i < cq && !st; i++)
+			st = frame_lookup(ix, res, &uq[i], (uint32_t)i, &pr);
 	hg_index_results_free(res);
 	free(uq);
 	hg_vpdq_match *out = NULL;
