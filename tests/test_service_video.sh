@@ -207,6 +207,18 @@ sqlite3 "$HASHGATE_DB" "SELECT count(*) FROM hg_decisions" >/dev/null 2>&1 &&
 	[ "$(sqlite3 "$HASHGATE_DB" "SELECT count(*) FROM hg_decisions WHERE md5 = '$MD5_COPY'")" -ge 4 ] ||
 	fail "the copy's decisions are not in the journal"
 
+# An animated GIF over a video limit whose first frame is banked: that bank's
+# verdict, with the reason the frames were not hashed.
+start_server --max-video-frames 10
+upload "$CHECKER" "$T/anim.gif" image/gif
+expect "GIF over the frame limit" "$code" 200
+contains "first frame still decides" "$body" '"verdict":"review"'
+contains "first frame matched" "$body" '"bank":"ib","action":"review","entry_id":"3","signal_type":"pdq"'
+contains "why no vPDQ" "$body" '"video":{"error":'
+upload "$CHECKER" "$T/copy.mkv"
+expect "a video over the frame limit" "$code" 413
+stop_server
+
 # SIGTERM while a video is being hashed, past the drain timeout: the upload
 # is still answered and the server exits 0 (MHD must not be stopped with the
 # request's connection suspended).

@@ -296,8 +296,8 @@ static void decide(struct hg_req *r, const hg_hashes *h, int have_pdq, int nvari
 		json_object_set_new(out, "video", json_pack("{s:s}", "error", video_error));
 		json_object_set_new(out, "vpdq_used", json_false());
 		json_object_set_new(out, "note", json_string(
-			"the video could not be hashed (see video.error), but its digests match a"
-			" bank entry: the verdict is theirs"));
+			"the video could not be hashed (see video.error), but its digests (or an"
+			" animated image's first frame) match a bank entry: the verdict is theirs"));
 	}
 	hg_reply_json(r, 200, out);
 }
@@ -314,11 +314,12 @@ static void upload_work_free(void *p)
 	free(w);
 }
 
-/* 1 when a digest of the upload is in one of the caller's banks. */
-static int digests_match(struct hg_req *r, const hg_hashes *h)
+/* 1 when a digest of the upload (or, with use_pdq, an animated GIF's first
+ * frame) is in one of the caller's banks. */
+static int partly_matches(struct hg_req *r, const hg_hashes *h, int use_pdq)
 {
 	struct hg_match_set ms = {0};
-	hg_status st = hg_banks_match(r->srv->banks, r->who.tenant, h, 0, 1, &ms);
+	hg_status st = hg_banks_match(r->srv->banks, r->who.tenant, h, use_pdq, HG_DIH_COUNT, &ms);
 	size_t n = st == HG_OK ? ms.n : 0;
 	hg_match_set_free(&ms);
 	return n > 0;
@@ -372,8 +373,10 @@ static void check_upload_work(void *arg, const struct hg_work_ctx *ctx)
 		o.flags = HG_VPDQ_CROP_BARS | HG_VPDQ_SKIP_NONREF;
 		st = hg_vpdq_hash_bytes(ctx->video, r->body, r->len, &o, &w->v);
 		/* A known file over a video limit (hash lists carry MD5s of whole
-		 * videos) still gets its bank's verdict, not just an error. */
-		if (st != HG_OK && digests_match(r, &w->h))
+		 * videos; a GIF's first frame may be banked) still gets its bank's
+		 * verdict, not just an error. */
+		if (st != HG_OK &&
+		    partly_matches(r, &w->h, image && w->h.pdq.quality >= HG_PDQ_MIN_QUALITY))
 			decide(r, &w->h, image, HG_DIH_COUNT, NULL, hg_video_hasher_errmsg(ctx->video));
 		else if (st != HG_OK)
 			reply_unhashable(r, st, "video", hg_video_hasher_errmsg(ctx->video));
