@@ -172,11 +172,13 @@ json "$OTHER" POST /v1/banks '{"name":"b1","action":"block"}'; expect "same name
 req "$CHECKER" POST /v1/check -H 'Content-Type: application/octet-stream' --data-binary @"$T/orig.jpg"
 expect "check original" "$code" 200; contains "original blocked" "$body" '"verdict":"block"'
 contains "original match" "$body" '"bank":"b1"'; contains "hashes" "$body" "\"pdq\":\"$PDQ_ORIG\""
+contains "the list's own id" "$body" '"external_id":"case-1"'
 req "$CHECKER" POST /v1/check -F "file=@$T/edited.jpg;type=image/jpeg"
 expect "check edited (multipart)" "$code" 200; contains "edited blocked" "$body" '"verdict":"block"'
 contains "mirror found" "$body" '"variant":"flipy"'
 req "$CHECKER" POST /v1/check -H 'Content-Type: image/jpeg' --data-binary @"$T/garden.jpg"
 contains "garden in review bank" "$body" '"verdict":"review"'; contains "review id" "$body" '"review_id":"r_'
+contains "imported external id" "$body" '"external_id":"garden-1"'
 REVIEW_ID=$(echo "$body" | sed -n 's/.*"review_id":"\([^"]*\)".*/\1/p')
 req "$OTHER" POST /v1/check -H 'Content-Type: application/octet-stream' --data-binary @"$T/orig.jpg"
 contains "other tenant: no match" "$body" '"verdict":"allow"'; lacks "other tenant: no bank names" "$body" '"b1"'
@@ -209,6 +211,15 @@ req "$CHECKER" GET "/v1/check?pdq=${PDQ_ORIG%??}zz"; expect "non-hex" "$code" 40
 req "$CHECKER" GET "/v1/check?md5=abc"; expect "bad md5" "$code" 400
 req "$CHECKER" GET "/v1/check"; expect "no hash" "$code" 400
 req "$CHECKER" GET "/v1/check?md5=$MD5_OTHER"; contains "md5 only" "$body" '"verdict":"block"'
+lacks "no external id, none reported" "$body" '"external_id"'
+# the same hash in another tenant's list, with that list's id: each tenant
+# hears only its own list's id
+json "$OTHER" POST /v1/banks/b1/entries "{\"signal_type\":\"pdq\",\"value\":\"$PDQ_ORIG\",\"external_id\":\"globex-7\"}"
+expect "other tenant's entry" "$code" 201
+req "$CHECKER" GET "/v1/check?pdq=$PDQ_ORIG"; contains "own external id" "$body" '"external_id":"case-1"'
+lacks "not the other tenant's id" "$body" 'globex-7'
+req "$OTHER" GET "/v1/check?pdq=$PDQ_ORIG"; contains "other's own id" "$body" '"external_id":"globex-7"'
+lacks "other does not hear ours" "$body" 'case-1'
 req "$CHECKER" GET "/v1/check?pdq=$PDQ_ORIG&quality=500"; expect "bad quality" "$code" 400
 
 # ---- reviews

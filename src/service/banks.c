@@ -5,10 +5,13 @@
  * a follower that keeps the two in step.
  *
  *   tenant ─► struct tenant { hg_index *pdq; hg_digest_index *dig;
- *                             hg_vpdq_index *vpdq; }
+ *                             hg_vpdq_index *vpdq; hg_extids *ext; }
  *   index id = (bank slot << 40) | store entry id
  *   bank slot ─► struct bank { id, tenant, name, action, radius, enabled,
  *                              version applied to the index }
+ *
+ * ext holds the external id each list gave its entries (only those that
+ * have one), so a match names the hotline's own id for the entry.
  *
  * Putting the bank slot in the index id means a match names its bank
  * without a lookup table, and a tenant's query never even sees another
@@ -28,6 +31,7 @@
 #include "hashgate/store.h"
 #include "hashgate/vpdq.h"
 #include "service/banks.h"
+#include "service/extids.h"
 #include "service/service.h"
 
 #define SLOT_SHIFT 40
@@ -52,6 +56,7 @@ struct tenant {
 	pthread_rwlock_t dig_lock; /* digest adds/removes need exclusive access */
 	hg_vpdq_index *vpdq;       /* one video per vpdq entry, id as for pdq */
 	pthread_rwlock_t vpdq_lock; /* one writer, not concurrent with queries */
+	hg_extids *ext;            /* the list's external ids, for the matches */
 };
 
 struct hg_banks {
@@ -133,9 +138,10 @@ static struct tenant *tenant_get(hg_banks *b, const char *name)
 		return NULL;
 	snprintf(t->name, sizeof t->name, "%s", name);
 	if (hg_index_new(NULL, &t->pdq) != HG_OK || hg_digest_index_new(&t->dig) != HG_OK ||
-	    hg_vpdq_index_new(NULL, &t->vpdq) != HG_OK) {
+	    hg_vpdq_index_new(NULL, &t->vpdq) != HG_OK || hg_extids_new(&t->ext) != HG_OK) {
 		hg_index_free(t->pdq);
 		hg_digest_index_free(t->dig);
+		hg_vpdq_index_free(t->vpdq);
 		free(t);
 		return NULL;
 	}
@@ -258,6 +264,8 @@ static int apply_change(void *ctx, const hg_entry *e, int removed)
 	struct tenant *t = a->k->t;
 	uint64_t id = a->slot << SLOT_SHIFT | ((uint64_t)e->id & ENTRY_MASK);
 	hg_digest_kind kind;
+	if (hg_extids_set(t->ext, id, removed ? NULL : e->external_id) != HG_OK)
+		a->errors++;
 	hg_status st = HG_OK;
 	if (e->signal == HG_SIGNAL_PDQ) {
 		hg_pdq h;
@@ -395,6 +403,10 @@ static int load_change(void *ctx, const hg_entry *e, int removed)
 	if (e->signal != HG_SIGNAL_PDQ) {
 		struct apply a = {l->b, l->k, l->slot, 0, 0};
 		return apply_change(&a, e, removed);
+	}
+	if (hg_extids_set(l->k->t->ext, id, removed ? NULL : e->external_id) != HG_OK) {
+		l->st = HG_ERR_NOMEM;
+		return 1;
 	}
 	if (removed) {
 		/* Removals follow the additions of the range: filtered after. */
@@ -534,6 +546,7 @@ void hg_banks_free(hg_banks *b)
 		pthread_rwlock_destroy(&b->tenants[i]->dig_lock);
 		hg_vpdq_index_free(b->tenants[i]->vpdq);
 		pthread_rwlock_destroy(&b->tenants[i]->vpdq_lock);
+		hg_extids_free(b->tenants[i]->ext);
 		free(b->tenants[i]);
 	}
 	for (size_t i = 0; i < b->nbanks; i++)
@@ -587,6 +600,7 @@ static int add_match(struct hg_match_set *s, const struct bank *k, uint64_t id,
 	snprintf(m->action, sizeof m->action, "%s", hg_action_name(k->action));
 	snprintf(m->entry_id, sizeof m->entry_id, "%llu", (unsigned long long)(id & ENTRY_MASK));
 	snprintf(m->signal, sizeof m->signal, "%s", signal);
+	hg_extids_get(k->t->ext, id, m->external_id, sizeof m->external_id);
 	m->distance = distance;
 	m->variant = variant;
 	return 0;
@@ -778,6 +792,8 @@ json_t *hg_match_json(const struct hg_match *m)
 {
 	json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "bank", m->bank, "action", m->action,
 			      "entry_id", m->entry_id, "signal_type", m->signal);
+	if (m->external_id[0])
+		json_object_set_new(o, "external_id", json_string(m->external_id));
 	if (strcmp(m->signal, "vpdq") != 0) {
 		json_object_set_new(o, "distance", json_integer(m->distance));
 		if (m->variant >= 0)

@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "hashgate/bank.h"
 #include "hashgate/hashgate.h"
 
 typedef struct hg_banks hg_banks;
@@ -18,6 +19,7 @@ struct hg_match {
 	char bank[72];
 	char action[8];     /* block | review | allow */
 	char entry_id[64];
+	char external_id[HG_FIELD_MAX + 1]; /* the list's id for the entry; "" if none */
 	char signal[8];     /* pdq | md5 | sha1 | sha256 | vpdq */
 	int distance;       /* 0 for digests and vpdq */
 	int variant;        /* hg_dihedral for pdq, -1 for digests and vpdq */
