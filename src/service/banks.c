@@ -788,17 +788,23 @@ static json_t *pct_json(double pct)
 
 /* One matched entry: distance and variant for PDQ and digests, the shares
  * and the frame counts behind them for vPDQ. */
+/* The list's id for the entry, last in the match object, when it has one. */
+static json_t *with_external_id(json_t *o, const struct hg_match *m)
+{
+	if (m->external_id[0])
+		json_object_set_new(o, "external_id", json_string(m->external_id));
+	return o;
+}
+
 json_t *hg_match_json(const struct hg_match *m)
 {
 	json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "bank", m->bank, "action", m->action,
 			      "entry_id", m->entry_id, "signal_type", m->signal);
-	if (m->external_id[0])
-		json_object_set_new(o, "external_id", json_string(m->external_id));
 	if (strcmp(m->signal, "vpdq") != 0) {
 		json_object_set_new(o, "distance", json_integer(m->distance));
 		if (m->variant >= 0)
 			json_object_set_new(o, "variant", json_string(hg_dihedral_name(m->variant)));
-		return o;
+		return with_external_id(o, m);
 	}
 	const hg_vpdq_match *v = &m->vpdq;
 	json_object_set_new(o, "query_pct", pct_json(v->query_pct));
@@ -809,7 +815,7 @@ json_t *hg_match_json(const struct hg_match *m)
 			    json_integer((json_int_t)v->target_matched));
 	json_object_set_new(o, "target_frames_usable", json_integer((json_int_t)v->target_usable));
 	json_object_set_new(o, "bars_cropped", json_boolean(m->bars_cropped));
-	return o;
+	return with_external_id(o, m);
 }
 
 /* ---- management ------------------------------------------------------------------ */
