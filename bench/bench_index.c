@@ -12,6 +12,8 @@
  *   --sweep      also tries substring lengths / table counts and prefetching
  *   --crossover  index vs scan per radius and N (calibrates the planner)
  *   --kernels    every scan kernel's speed
+ *   --flood      the worst case: a query inside a family of n/50 near-
+ *                duplicates (--n N sets n; default 1M)
  *   --n N        only lists of N entries (--uniform / --clustered: one shape)
  *   --quick      fewer queries
  */
@@ -304,6 +306,56 @@ static void run_case(size_t n, int clustered, int quick, int sweep)
 	free(ids);
 }
 
+/* --flood: the worst case. n entries of which 2% are near-duplicates
+ * (0..8 bits) of one hash, queried right there: every probed bucket of the
+ * family is full, the result holds ~n/50 matches. Prints the planner (which
+ * sees the candidate count after reading the offsets and scans instead),
+ * tables forced and scan forced, and an ordinary query for scale. */
+static void flood(size_t n)
+{
+	hg_pdq *list = malloc(n * sizeof *list);
+	uint64_t *ids = malloc(n * sizeof *ids);
+	size_t nq = 20;
+	hg_pdq *q = malloc(nq * 8 * sizeof *q), *far = malloc(nq * 8 * sizeof *far);
+	if (!list || !ids || !q || !far) {
+		fprintf(stderr, "out of memory\n");
+		exit(1);
+	}
+	hg_pdq centre = rand_hash();
+	size_t fam = n / 50;
+	for (size_t i = 0; i < n; i++) {
+		list[i] = i < fam ? flip(centre, (int)(rnd() % 9)) : rand_hash();
+		ids[i] = i;
+	}
+	for (size_t i = 0; i < nq; i++)
+		for (int v = 0; v < 8; v++)
+			q[8 * i + v] = v ? rand_hash() : flip(centre, (int)(rnd() % 9));
+	make_queries(list + fam, n - fam, far, nq);
+	hg_index *idx = NULL;
+	if (hg_index_build(NULL, list, ids, n, &idx) != HG_OK) {
+		fprintf(stderr, "build failed\n");
+		exit(1);
+	}
+	hg_index_results *res;
+	hg_index_results_new(&res);
+	struct timing p = time_queries(idx, res, q, nq, 31, 0);
+	size_t matches = hg_index_results_count(res);
+	struct timing t = time_queries(idx, res, q, nq, 31, HG_INDEX_QUERY_TABLES);
+	struct timing sc = time_queries(idx, res, q, nq, 31, HG_INDEX_QUERY_SCAN);
+	struct timing o = time_queries(idx, res, far, nq, 31, 0);
+	printf("flood N=%zu, %zu near-duplicates of one hash, queried there (%zu matches): "
+	       "planner %.2f ms (%d/%zu scanned), tables forced %.2f ms (%.0f candidates), "
+	       "scan forced %.2f ms; an ordinary query %.3f ms\n",
+	       n, fam, matches, p.ms, p.scanned, nq, t.ms, t.cand, sc.ms, o.ms);
+	fflush(stdout);
+	hg_index_results_free(res);
+	hg_index_free(idx);
+	free(list);
+	free(ids);
+	free(q);
+	free(far);
+}
+
 static void crossover(void)
 {
 	static const size_t sizes[] = {1000, 10000, 100000, 1000000};
@@ -375,7 +427,7 @@ static void kernels(void)
 int main(int argc, char **argv)
 {
 	int big = getenv("HG_BENCH_10M") && atoi(getenv("HG_BENCH_10M")) > 0;
-	int quick = 0, sweep = 0, cross = 0, kern = 0, only_big = 0, shape = -1;
+	int quick = 0, sweep = 0, cross = 0, kern = 0, only_big = 0, shape = -1, fl = 0;
 	size_t only_n = 0;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--10m"))
@@ -396,9 +448,11 @@ int main(int argc, char **argv)
 			cross = 1;
 		else if (!strcmp(argv[i], "--kernels"))
 			kern = 1;
+		else if (!strcmp(argv[i], "--flood"))
+			fl = 1;
 		else {
 			fprintf(stderr, "usage: bench_index [--10m|--only-10m|--n N] [--uniform|"
-					"--clustered] [--sweep] [--crossover] [--kernels] [--quick]\n");
+					"--clustered] [--sweep] [--crossover] [--kernels] [--flood] [--quick]\n");
 			return 2;
 		}
 	}
@@ -408,6 +462,10 @@ int main(int argc, char **argv)
 		kernels();
 	if (cross)
 		crossover();
+	if (fl) {
+		flood(only_n ? only_n : 1000000);
+		return 0;
+	}
 	if (only_n) {
 		for (int c = 0; c < 2; c++)
 			if (shape < 0 || shape == c)

@@ -41,6 +41,13 @@ atomic_int hg__index_lean = 1;
  * the same. */
 #define COST_PROBE 10.0
 #define COST_CAND 10.0
+/* What a candidate in a bucket of FLOOD_BUCKET+ entries costs on top: such
+ * buckets come from families of near-duplicates, whose members mostly
+ * match, and each is found through several tables — verified, recorded and
+ * sorted several times (bench_index --flood at 10M: 2.1M such candidates
+ * took 158 ms, 75 ns each). */
+#define COST_HIT 65.0
+#define FLOOD_BUCKET 16
 
 static double scan_cost_per_hash(int nq)
 {
@@ -1110,7 +1117,7 @@ static int query_tables(const struct hg_base *b, const hg_pdq *q, int nq, int ra
 		return 0;
 	}
 	r->ranges = rg;
-	size_t nr = 0, total = 0;
+	size_t nr = 0, total = 0, big = 0;
 	const size_t D = pf >= 2 ? (size_t)pf : 0;
 	const int l2 = atomic_load_explicit(&hg__index_prefetch_l2, memory_order_relaxed);
 	const int lean = atomic_load_explicit(&hg__index_lean, memory_order_relaxed);
@@ -1121,24 +1128,28 @@ static int query_tables(const struct hg_base *b, const hg_pdq *q, int nq, int ra
 			PREFETCH_BUCKET(b, pr[i + D].table, pr[i + D].key);
 		uint32_t lo, hi;
 		hg__bucket(b, pr[i].table, pr[i].key, &lo, &hi);
+		const uint32_t len = hi - lo;
+		big += len >= FLOOD_BUCKET ? len : 0;
 		if (lean && pf != 1) {
 			/* ~30% of probed keys are empty: a branch on it would be
 			 * mispredicted that often, so store and keep or not */
 			rg[nr] = (struct range){lo, hi, pr[i].table, pr[i].variant};
 			nr += lo != hi;
-			total += hi - lo;
+			total += len;
 			continue;
 		}
 		if (lo == hi)
 			continue;
 		PREFETCH(&b->slots[pr[i].table][lo]);
 		rg[nr++] = (struct range){lo, hi, pr[i].table, pr[i].variant};
-		total += hi - lo;
+		total += len;
 	}
 	r->candidates = total;
-	/* A flood of near-duplicates (or a skewed list) would make us verify
-	 * more candidates than a scan touches: scan instead. */
-	if (!(flags & HG_INDEX_QUERY_TABLES) && (double)total * COST_CAND > scan_cost)
+	/* A flood of near-duplicates (or a skewed list) would cost more than a
+	 * scan of the whole list: scan instead. This bounds every query by
+	 * about its probes plus one scan. */
+	if (!(flags & HG_INDEX_QUERY_TABLES) &&
+	    (double)total * COST_CAND + (double)big * COST_HIT > scan_cost)
 		return 1;
 
 	struct hg_cand *c = grow(r->cands, &r->cands_cap, total + 2, sizeof *c);
