@@ -675,7 +675,7 @@ int main(void)
 	hg_index_options odd = {.bits = 21, .tables = 5}; /* 151 bits unused */
 	test_exact(&odd, "5x21", 2000);
 	atomic_store(&hg__index_lean, 0); /* the benchmark's baseline loops */
-	test_exact(NULL, "auto, earlier loops", 5000);
+	test_exact(NULL, "auto, earlier loops", 2000);
 	atomic_store(&hg__index_lean, 1);
 	test_updates();
 	test_snapshot();
