@@ -282,7 +282,7 @@ HG_API size_t hg_digest_index_count(const hg_digest_index *di);
  * u32 header size 48, u64 count, u64 body checksum, u64 header checksum)
  * then 48 bytes per digest (u8 kind, 7 zero bytes, u64 id, the digest
  * zero-padded to 32 bytes). `alloc` as for hg_index_snapshot(). Loading
- * copies the entries and rebuilds the hash table (~50 ns per digest); the
+ * copies the entries and rebuilds the hash table (~0.2 s per million); the
  * loader checks both checksums, every kind, every padding byte and that no
  * (kind, digest, id) repeats: HG_ERR_CORRUPT / HG_ERR_TRUNCATED /
  * HG_ERR_UNSUPPORTED (another version, or a big-endian host) with a reason
