@@ -98,6 +98,19 @@
  * (a stored vpdq value), so rejecting it can allow-list the video. */
 #define MIGRATION_3(ID, INT, KEY) "ALTER TABLE hg_reviews ADD COLUMN vpdq TEXT;"
 
+/* 4: a vpdq value is one video (up to 4096 frame tokens, ~370 KB), far past
+ * what a PostgreSQL btree entry holds (8 KB; it failed from ~40 frames on).
+ * vpdq entries are kept unique by the MD5 of their value instead; the other
+ * signals keep the plain index, written in key order by imports. SQLite has
+ * no such limit and no md5(): its index stays. */
+#define MIGRATION_4_PG                                                          \
+	"DROP INDEX entries_live;"                                             \
+	"CREATE UNIQUE INDEX entries_live ON entries(bank_id, signal, value)"  \
+	" WHERE removed_version IS NULL AND signal <> 'vpdq';"                 \
+	"CREATE UNIQUE INDEX entries_live_vpdq ON entries(bank_id, md5(value))" \
+	" WHERE removed_version IS NULL AND signal = 'vpdq';"
+#define MIGRATION_4_SQLITE "SELECT 1;"
+
 /* Expands a migration macro with a dialect's type list. */
 #define EXPAND(m, ...) m(__VA_ARGS__)
 
@@ -105,12 +118,14 @@ const char *const hg__sqlite_migrations[] = {
 	EXPAND(MIGRATION_1, SQLITE_TYPES),
 	EXPAND(MIGRATION_2, SQLITE_TYPES),
 	EXPAND(MIGRATION_3, SQLITE_TYPES),
+	MIGRATION_4_SQLITE,
 };
 
 const char *const hg__pg_migrations[] = {
 	EXPAND(MIGRATION_1, PG_TYPES),
 	EXPAND(MIGRATION_2, PG_TYPES),
 	EXPAND(MIGRATION_3, PG_TYPES),
+	MIGRATION_4_PG,
 };
 
 _Static_assert(sizeof hg__sqlite_migrations / sizeof hg__sqlite_migrations[0] ==

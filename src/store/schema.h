@@ -7,6 +7,6 @@
 extern const char *const hg__sqlite_migrations[];
 extern const char *const hg__pg_migrations[];
 /* The number of migrations (= the newest schema version). */
-#define HG__SCHEMA_VERSION 3
+#define HG__SCHEMA_VERSION 4
 
 #endif
