@@ -83,11 +83,18 @@ summarise() {
 load() { uptime | sed 's/.*load average: /load /'; }
 
 echo "== hash-only checks: GET /v1/check?pdq=<member of the bank>, ${secs} s each ($(grep -c . "$T/list.txt") entries)"
+# the gate's own CPU time (utime + stime, clock ticks)
+ticks() { awk '{ print $14 + $15 }' "/proc/$gate/stat"; }
 for c in $conns; do
+	c0=$(ticks)
 	wrk -t"$threads" -c"$c" -d"${secs}s" --latency -H "$auth" "$url/v1/check?pdq=$member" > "$T/wrk1.txt"
+	c1=$(ticks)
 	read -r rps p50 p90 p99 < <(summarise "$T/wrk1.txt")
-	printf '   %3d connections: %s req/s, p50 %s, p90 %s, p99 %s (%s)\n' "$c" "$rps" "$p50" "$p90" \
-		"$p99" "$(load)"
+	nreq=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$T/wrk1.txt")
+	# CPU per check moves much less with the machine's load than latency does
+	printf '   %3d connections: %s req/s, p50 %s, p90 %s, p99 %s; gate CPU %.1f us/check (%s)\n' \
+		"$c" "$rps" "$p50" "$p90" "$p99" "$(calc "($c1 - $c0) * 1000000 / $(getconf CLK_TCK) / $nreq")" \
+		"$(load)"
 	non2xx=$(sed -n 's/.*Non-2xx or 3xx responses: *\([0-9]*\).*/\1/p' "$T/wrk1.txt")
 	[ -z "$non2xx" ] || echo "   WARNING: $non2xx non-2xx responses"
 done
@@ -113,8 +120,6 @@ f:close()
 wrk.headers["Content-Type"] = "application/octet-stream"
 wrk.headers["Authorization"] = "Bearer $key"
 EOF
-# the gate's own CPU time (utime + stime, clock ticks) around the run
-ticks() { awk '{ print $14 + $15 }' "/proc/$gate/stat"; }
 c0=$(ticks)
 wrk -t"$threads" -c8 -d"${secs}s" --latency -s "$T/post.lua" "$url/v1/check" > "$T/wrk2.txt"
 c1=$(ticks)
