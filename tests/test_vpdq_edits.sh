@@ -92,6 +92,12 @@ tq=$("$HASHGATE" vmatch --db bank.db --bank dq -r 0.2 orig.mp4 | cut -d, -f4)
 tl=$("$HASHGATE" vmatch --db bank.db --bank dl -r 0.2 orig.mp4 | cut -d, -f4)
 echo "orig vs orig+black: target% $tq with qualities stored, $tl with bare hashes"
 [ "$tq" = 100.00 ] && [ -n "$tl" ] && [ "$tl" != 100.00 ] || fail "low-quality bank frames: $tq / $tl"
+# The same entry lines read as a list by vmatch --list (one video per line).
+out=$("$HASHGATE" vmatch -r 0.2 --list vlist.txt letterbox.mp4 small.mp4 pattern.mp4)
+[ $? -eq 1 ] && [ "$(echo "$out" | cut -d, -f1,2 | tr '\n' ' ')" = \
+	"letterbox.mp4,orig.mp4 small.mp4,orig.mp4 " ] || fail "vmatch --list of --entry lines: $out"
+[ "$("$HASHGATE" vmatch -r 0.2 --list dark.txt orig.mp4 | cut -d, -f4)" = 100.00 ] ||
+	fail "vmatch --list dark.txt: low-quality frames counted"
 
 # Every frame is counted as ffprobe counts it, in every container.
 for f in orig.mp4 vp9.webm mpeg4.avi ts.ts anim.gif; do

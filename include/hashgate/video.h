@@ -161,7 +161,9 @@ HG_API const char *hg_video_hasher_errmsg(const hg_video_hasher *hasher);
  * file) or the five-field lines `hashgate hash` prints for several videos
  * ("frameNumber,quality,hex,timestamp,name"; everything after the fourth
  * comma is the name). Consecutive lines with the same name are one video.
- * Empty lines and lines starting with '#' are skipped.
+ * A bank list line "vpdq:<stored value>[,name]" (hashgate hash --entry,
+ * vpdq.h's stored form) is one whole video by itself, named after the file
+ * when it has no name. Empty lines and lines starting with '#' are skipped.
  */
 typedef struct hg_vpdq_video {
 	char *name;

@@ -63,6 +63,29 @@ static void file_name(const char *path, const char **name, size_t *len)
 		*len -= 4;
 }
 
+/* A bank list line "vpdq:<value>[,name]" (hashgate hash --entry): one whole
+ * video, named after the file when the line has no name. */
+static hg_status entry_line(hg_vpdq_list *list, size_t *vcap, const char *text, size_t len,
+			    const char *fname, size_t fname_len)
+{
+	const char *comma = memchr(text, ',', len);
+	size_t vlen = comma ? (size_t)(comma - text) : len;
+	const char *name = comma ? comma + 1 : fname;
+	size_t name_len = comma ? len - vlen - 1 : fname_len;
+	if (name_len == 0)
+		return HG_ERR_PARSE;
+	hg_vpdq_frame *frames;
+	size_t n;
+	hg_status st = hg_vpdq_value_parse(text, vlen, &frames, &n);
+	if (!st && (st = new_video(list, vcap, name, name_len)) != HG_OK)
+		hg_vpdq_frames_free(frames);
+	if (!st) {
+		list->videos[list->count - 1].frames = frames;
+		list->videos[list->count - 1].count = n;
+	}
+	return st;
+}
+
 hg_status hg_vpdq_list_read(const char *path, size_t max_lines, hg_vpdq_list *list,
 			    size_t *bad_line)
 {
@@ -90,6 +113,11 @@ hg_status hg_vpdq_list_read(const char *path, size_t max_lines, hg_vpdq_list *li
 			line[--len] = '\0';
 		if (len == 0 || line[0] == '#')
 			continue;
+		if (!strncmp(line, "vpdq:", 5)) {
+			st = entry_line(list, &vcap, line + 5, (size_t)len - 5, fname, fname_len);
+			fcap = 0;
+			continue;
+		}
 		/* Split after the fourth comma: what follows is the name. */
 		const char *p = line, *name = fname;
 		size_t name_len = fname_len, fields_len = (size_t)len;
