@@ -154,12 +154,21 @@ void hg_req_resume(struct hg_req *r)
 
 void hg_req_defer(struct hg_req *r, hg_work_fn fn)
 {
+	/* Counted before the connection is suspended, and refused once the
+	 * server is stopping: hg_server_run stops MHD only when no connection is
+	 * (about to be) suspended, which MHD would abort on. */
+	atomic_fetch_add(&r->srv->deferred, 1);
+	if (atomic_load(&r->srv->stopping)) {
+		atomic_fetch_sub(&r->srv->deferred, 1);
+		r->retry_after = 1;
+		hg_reply_error(r, 503, "not_ready", "shutting down");
+		return;
+	}
 	r->suspended = 1;
 	r->work_done = 0;
 	if (r->ci)
 		r->ci->working = 1;
 	MHD_suspend_connection(r->conn);
-	atomic_fetch_add(&r->srv->deferred, 1);
 	if (hg_workers_submit(r->srv->workers, fn, r) != HG_OK) {
 		r->retry_after = 1;
 		hg_reply_error(r, 503, "busy", "every hashing worker is busy; retry shortly");
@@ -939,6 +948,7 @@ hg_status hg_server_run(hg_server *s)
 	 * aborts the process if stopped with one: those are waited for past the
 	 * timeout (each is bounded by the image and video limits; a video by
 	 * max-video-decode-seconds), then given a moment to send their reply. */
+	atomic_store(&s->stopping, 1);
 	if (atomic_load(&s->deferred) > 0)
 		fprintf(stderr, "hashgate serve: waiting for %ld uploads still being hashed\n",
 			atomic_load(&s->deferred));

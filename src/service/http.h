@@ -58,6 +58,7 @@ struct hg_server {
 	atomic_long inflight_bytes;  /* bodies held in memory */
 	atomic_long connections;
 	atomic_long deferred;        /* requests on the hashing pool (suspended) */
+	atomic_int stopping;         /* past the drain: nothing more is deferred */
 	int port;
 	int stop_pipe[2];
 	pthread_t reaper, loader;
