@@ -137,7 +137,10 @@ static struct tenant *tenant_get(hg_banks *b, const char *name)
 	if (!t)
 		return NULL;
 	snprintf(t->name, sizeof t->name, "%s", name);
-	if (hg_index_new(NULL, &t->pdq) != HG_OK || hg_digest_index_new(&t->dig) != HG_OK ||
+	/* the change feed adds and removes one by one: the index compacts its
+	 * delta itself (hg_index_auto_compact) so queries never scan a big one */
+	if (hg_index_new(NULL, &t->pdq) != HG_OK || hg_index_auto_compact(t->pdq, 1) != HG_OK ||
+	    hg_digest_index_new(&t->dig) != HG_OK ||
 	    hg_vpdq_index_new(NULL, &t->vpdq) != HG_OK || hg_extids_new(&t->ext) != HG_OK) {
 		hg_index_free(t->pdq);
 		hg_digest_index_free(t->dig);
@@ -481,7 +484,8 @@ static hg_status load_all(hg_banks *b, char *err, size_t errlen)
 			l.n = kept;
 		}
 		hg_index *idx = NULL;
-		if (st == HG_OK && (st = hg_index_build(NULL, l.hashes, l.ids, l.n, &idx)) != HG_OK)
+		if (st == HG_OK && ((st = hg_index_build(NULL, l.hashes, l.ids, l.n, &idx)) != HG_OK ||
+				    (st = hg_index_auto_compact(idx, 1)) != HG_OK))
 			snprintf(err, errlen, "indexing tenant %s: %s", t->name, hg_strerror(st));
 		if (st == HG_OK) {
 			hg_index_free(t->pdq);
