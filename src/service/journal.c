@@ -57,7 +57,7 @@ void hg_audit_chain(struct hg_audit_rec *rec, const char *prev_hash)
 		rec->hash[0] = '\0'; /* an empty hash never verifies: loud, not silent */
 		return;
 	}
-	EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+	EVP_DigestInit_ex(c, hg_sha256_md(), NULL);
 	field_str(c, "hashgate-audit-v1");
 	field_str(c, rec->prev_hash);
 	field_num(c, rec->seq);

@@ -70,6 +70,8 @@ int hg_random_id(const char *prefix, char *out, size_t cap);
 int hg_time_id(const char *prefix, char *out, size_t cap);
 /* SHA-256 of `len` bytes as 64 hex + NUL. */
 void hg_sha256_hex(const void *data, size_t len, char out[65]);
+/* OpenSSL's SHA-256, fetched once for the process (an EVP_MD). */
+const struct evp_md_st *hg_sha256_md(void);
 /* [A-Za-z0-9._-]{1,63}, not starting with '.' */
 int hg_valid_name(const char *s);
 /* MD5, SHA-1 and SHA-256 into h->md5/sha1/sha256: of `len` bytes, or of the

@@ -5,6 +5,7 @@
  */
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,11 +54,28 @@ int hg_time_id(const char *prefix, char *out, size_t cap)
 	return snprintf(out, cap, "%s%s", prefix, hex) < (int)cap ? 0 : -1;
 }
 
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+const EVP_MD *hg_sha256_md(void)
+{
+	/* EVP_sha256() makes OpenSSL 3 look the implementation up (under a
+	 * process-wide lock) on every digest: 0.5 us instead of 0.17 us for a
+	 * key, and contended by every HTTP thread. Fetched once, kept. */
+	pthread_once(&sha256_once, sha256_fetch);
+	return sha256_md ? sha256_md : EVP_sha256();
+}
+
 void hg_sha256_hex(const void *data, size_t len, char out[65])
 {
 	unsigned char md[32];
 	unsigned int n = 0;
-	EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
+	EVP_Digest(data, len, md, &n, hg_sha256_md(), NULL);
 	hg_hex_encode(md, 32, out);
 }
 
