@@ -37,6 +37,8 @@
 #define HG_VEIL_GAIN_SPREAD_PCT 10
 /* (rows three apart correlate less than neighbours: a looser minimum) */
 #define HG_VEIL_MIN_CORR2_PCT 75
+/* Rows wider than this are fitted on every k-th pixel (about this many). */
+#define HG_VEIL_SAMPLES 256
 
 /* A see-through bar: `rows` rows at the top or the bottom (0 = none), where
  * out = gain * picture + offset[c] for each channel c; `corr` is how well
