@@ -193,14 +193,20 @@ int hg_find_bands(const uint8_t *pixels, size_t width, size_t height, size_t str
 }
 
 /* One band row faded from `edge` (the picture's row next to the band) towards
- * the picture's mean colour `mean`: weight num/den on the edge. */
+ * the picture's mean colour `mean`: weight num/den on the edge, in 16-bit
+ * fixed point (a division per pixel cost more than the PDQ hash of the
+ * filled picture). */
 static void fade_row(uint8_t *dst, const uint8_t *edge, size_t width, int channels,
-		     const uint32_t mean[4], uint64_t num, uint64_t den)
+		     const uint32_t mean[4], size_t num, size_t den)
 {
+	uint32_t w = (uint32_t)(((uint64_t)num << 16) / den);
+	uint32_t rest[4];
+	for (int c = 0; c < channels; c++)
+		rest[c] = mean[c] * (65536u - w) + 32768u;
 	for (size_t x = 0; x < width; x++)
 		for (int c = 0; c < channels; c++) {
 			size_t i = x * (size_t)channels + (size_t)c;
-			dst[i] = (uint8_t)((edge[i] * num + mean[c] * (den - num) + den / 2) / den);
+			dst[i] = (uint8_t)((edge[i] * w + rest[c]) >> 16);
 		}
 }
 
@@ -211,17 +217,19 @@ void hg_fill_bands(uint8_t *pixels, size_t width, size_t height, size_t stride, 
 	    (channels != 1 && channels != 3 && channels != 4))
 		return;
 	/* the mean colour of the picture between the bands (alpha too, so a
-	 * 4-channel image keeps a plausible alpha; PDQ ignores it) */
+	 * 4-channel image keeps a plausible alpha; PDQ ignores it), from at
+	 * most about 256 of its rows */
 	uint64_t sum[4] = {0, 0, 0, 0};
 	size_t first = top, last = height - bottom; /* picture rows [first, last) */
-	for (size_t y = first; y < last; y++) {
+	size_t step = (last - first) / 256 + 1, rows = 0;
+	for (size_t y = first; y < last; y += step, rows++) {
 		const uint8_t *p = pixels + y * stride;
 		for (size_t x = 0; x < width; x++)
 			for (int c = 0; c < channels; c++)
 				sum[c] += p[x * (size_t)channels + (size_t)c];
 	}
 	uint32_t mean[4] = {0, 0, 0, 0};
-	uint64_t n = (uint64_t)width * (last - first);
+	uint64_t n = (uint64_t)width * rows;
 	for (int c = 0; c < channels; c++)
 		mean[c] = (uint32_t)((sum[c] + n / 2) / n);
 	/* row y of the top band is d = top - y rows from the picture: weight
