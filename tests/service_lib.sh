@@ -28,6 +28,9 @@ lacks() {
 # start_server [serve flags...]: port 0 = any free port, read back from its
 # log; waits until /readyz answers. Sets $PID and $B (the base URL).
 start_server() {
+	# A restart must not read the port of the server before it (the new
+	# process truncates the log only once it runs).
+	rm -f "$T/serve.log"
 	"$HASHGATE" serve --listen 127.0.0.1:0 --quiet "$@" 2>"$T/serve.log" &
 	PID=$!
 	local port=
