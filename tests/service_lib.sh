@@ -35,7 +35,7 @@ start_server() {
 	PID=$!
 	local port=
 	for _ in $(seq 300); do
-		port=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$T/serve.log")
+		port=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$T/serve.log" 2>/dev/null)
 		[ -n "$port" ] && break
 		sleep 0.1
 	done
