@@ -20,26 +20,7 @@ cleanup() {
 }
 trap cleanup EXIT
 export HASHGATE_DB="$T/gate.db"
-fails=0
-checks=0
-fail() {
-	echo "FAIL: $*" >&2
-	fails=$((fails + 1))
-}
-# expect WHAT ACTUAL WANTED
-expect() {
-	checks=$((checks + 1))
-	[ "$2" = "$3" ] || fail "$1: got '$2', expected '$3'"
-}
-# contains WHAT HAYSTACK NEEDLE
-contains() {
-	checks=$((checks + 1))
-	case "$2" in *"$3"*) ;; *) fail "$1: '$3' not in: $(echo "$2" | head -c 400)" ;; esac
-}
-lacks() {
-	checks=$((checks + 1))
-	case "$2" in *"$3"*) fail "$1: '$3' unexpectedly in: $(echo "$2" | head -c 400)" ;; esac
-}
+. "$(dirname "$0")/service_lib.sh"
 
 # ---- images: a sample, an edited copy (resized, re-encoded, mirrored), an
 # unrelated photo, a flat (low-quality) picture, and a second sample.
@@ -74,32 +55,7 @@ cat > "$T/gate.conf" <<EOF
 max-body = 4096
 request-timeout = 3
 EOF
-HASHGATE_MAX_BODY=2097152 "$HASHGATE" serve --config "$T/gate.conf" --listen 127.0.0.1:0 \
-	--request-timeout 2 --quiet 2>"$T/serve.log" &
-PID=$!
-for _ in $(seq 100); do
-	PORT=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$T/serve.log")
-	[ -n "$PORT" ] && break
-	sleep 0.1
-done
-[ -n "$PORT" ] || { cat "$T/serve.log"; echo "server did not start"; exit 1; }
-B="http://127.0.0.1:$PORT"
-for _ in $(seq 100); do
-	curl -sf "$B/readyz" >/dev/null && break
-	sleep 0.1
-done
-
-# req KEY METHOD PATH [curl args...] -> $code, $body, $hdrs
-req() {
-	local k=$1 m=$2 p=$3
-	shift 3
-	local auth=()
-	[ -n "$k" ] && auth=(-H "Authorization: Bearer $k")
-	code=$(curl -s -o "$T/body" -D "$T/hdrs" -w '%{http_code}' -X "$m" "${auth[@]}" "$@" "$B$p")
-	body=$(cat "$T/body")
-	hdrs=$(cat "$T/hdrs")
-}
-json() { req "$1" "$2" "$3" -H 'Content-Type: application/json' --data-binary "$4"; }
+HASHGATE_MAX_BODY=2097152 start_server --config "$T/gate.conf" --request-timeout 2
 
 # ---- health, readiness, metrics (no key needed)
 req "" GET /healthz; expect healthz "$code" 200
