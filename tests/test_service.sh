@@ -13,6 +13,7 @@ SAMPLES=/usr/share/backgrounds/mate/nature
 [ -f "$SAMPLES/Aqua.jpg" ] && [ -f "$SAMPLES/Dune.jpg" ] || { echo "SKIP: mate-backgrounds missing"; exit 77; }
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/hg_service.XXXXXX")
+PID=
 cleanup() {
 	[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
 	rm -rf "$T"
