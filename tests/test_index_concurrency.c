@@ -8,6 +8,7 @@
  * compacting itself (hg_index_auto_compact).
  */
 #include <pthread.h>
+#include <time.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -168,7 +169,13 @@ static void run(int auto_compact)
 	CHECK_INT(st.entries, STABLE);
 	if (auto_compact) {
 		/* 36,000 writes against 4,000 entries: the policy must have
-		 * fired (a quarter of the base is 1,000) */
+		 * fired (a quarter of the base is 1,000). The compaction runs on
+		 * the index's own thread, which a loaded machine (or TSan) may
+		 * not have scheduled yet: wait for it, boundedly. */
+		for (int waited = 0; st.compactions == 0 && waited < 6000; waited++) {
+			nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+			CHECK_INT(hg_index_stats_get(idx, &st), HG_OK);
+		}
 		CHECK(st.compactions > 0);
 		CHECK_INT(st.auto_status, HG_OK);
 	}
