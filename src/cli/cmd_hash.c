@@ -239,6 +239,27 @@ static const char usage[] =
 	HG_CLI_VIDEO_USAGE
 	HG_CLI_LIMIT_USAGE;
 
+/* The options that only set a hashing flag. */
+static const struct {
+	const char *name;
+	unsigned flag;
+} hash_flags[] = {
+	{"--dihedral", HG_HASH_DIHEDRAL},       {"--all", HG_HASH_DIGESTS},
+	{"--fast", HG_HASH_FAST},               {"--unletterbox", HG_HASH_UNLETTERBOX},
+	{"--regions", HG_HASH_REGIONS},         {"--uncaption", HG_HASH_UNCAPTION},
+	{"--upscale", HG_HASH_UPSCALE},         {"--dihedral-pixels", HG_HASH_DIHEDRAL_PIXELS},
+};
+
+static int hash_flag(const char *arg, unsigned *flags)
+{
+	for (size_t k = 0; k < sizeof hash_flags / sizeof hash_flags[0]; k++)
+		if (!strcmp(arg, hash_flags[k].name)) {
+			*flags |= hash_flags[k].flag;
+			return 1;
+		}
+	return 0;
+}
+
 int hg_cmd_hash(int argc, char **argv)
 {
 	unsigned flags = 0;
@@ -258,22 +279,8 @@ int hg_cmd_hash(int argc, char **argv)
 		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			fputs(usage, stdout);
 			return 0;
-		} else if (!strcmp(a, "--dihedral")) {
-			flags |= HG_HASH_DIHEDRAL;
-		} else if (!strcmp(a, "--all")) {
-			flags |= HG_HASH_DIGESTS;
-		} else if (!strcmp(a, "--fast")) {
-			flags |= HG_HASH_FAST;
-		} else if (!strcmp(a, "--unletterbox")) {
-			flags |= HG_HASH_UNLETTERBOX;
-		} else if (!strcmp(a, "--regions")) {
-			flags |= HG_HASH_REGIONS;
-		} else if (!strcmp(a, "--uncaption")) {
-			flags |= HG_HASH_UNCAPTION;
-		} else if (!strcmp(a, "--upscale")) {
-			flags |= HG_HASH_UPSCALE;
-		} else if (!strcmp(a, "--dihedral-pixels")) {
-			flags |= HG_HASH_DIHEDRAL_PIXELS;
+		} else if (hash_flag(a, &flags)) {
+			/* a hashing option */
 		} else if (!strcmp(a, "--json")) {
 			json = 1;
 		} else if (!strcmp(a, "--entry")) {
