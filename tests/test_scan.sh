@@ -89,6 +89,15 @@ if command -v ffmpeg >/dev/null; then
 	$hg scan --quiet --max-duration 2 "$t/vids/a" > /dev/null 2> "$t/verr2"
 	rc=$?
 	check "a video over --max-duration is an error" '[ $rc -eq 2 ] && grep -q "copy.mkv" "$t/verr2"'
+	# as in the gate: a video that cannot be hashed is still decided by a
+	# banked digest of the file
+	echo "md5:$(md5sum "$t/vids/a/copy.mkv" | cut -d' ' -f1),copy-file" > "$t/dlist.txt"
+	$hg bank create files --action review >/dev/null
+	$hg bank import --strict files "$t/dlist.txt" >/dev/null
+	$hg scan --max-duration 2 "$t/vids/a" > "$t/vout3" 2> "$t/verr3"
+	rc=$?
+	check "an over-limit video with a banked MD5 is a match, not an error" \
+		'[ $rc -eq 1 ] && grep -q "^review,$t/vids/a/copy.mkv,files:" "$t/vout3"'
 else
 	echo "ffmpeg missing: video part skipped"
 fi

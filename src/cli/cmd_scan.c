@@ -129,6 +129,13 @@ static int check_file(struct scan *s, hg_hasher *h, hg_video_hasher *vh, hg_hash
 	hg_vpdq v = {0};
 	if (video && (st = hg_vpdq_hash_file(vh, it->path, &s->video.opts, &v)) != HG_OK) {
 		if (!(st == HG_ERR_UNKNOWN_FORMAT && gif)) { /* else: a one-image GIF */
+			/* As the gate does: a video that cannot be hashed (over a
+			 * limit, cut, damaged) is still decided by its banked digests
+			 * or a GIF's banked first frame; only if neither matches is it
+			 * a failure. */
+			hg_vpdq none = {0};
+			if (match_file(s, hs, image, &none, it) == ST_MATCH)
+				return ST_MATCH;
 			snprintf(it->errmsg, sizeof it->errmsg, "%s", hg_video_hasher_errmsg(vh));
 			return ST_FAILED;
 		}
