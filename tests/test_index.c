@@ -73,6 +73,24 @@ static void model_add(struct model *m, hg_pdq h, uint64_t id)
 	m->n++;
 }
 
+/* A near-duplicate family (n copies of `centre` with 0..spread-1 bits
+ * flipped, ids 0..n-1) among `nrandom` unrelated hashes (ids from 100000). */
+static void model_family(struct model *m, hg_pdq centre, uint64_t n, int spread,
+			 uint64_t nrandom)
+{
+	for (uint64_t i = 0; i < n; i++)
+		model_add(m, flip(centre, (int)(i % (uint64_t)spread)), i);
+	for (uint64_t i = 0; i < nrandom; i++)
+		model_add(m, rand_hash(), 100000 + i);
+}
+
+static void model_free(struct model *m)
+{
+	free(m->h);
+	free(m->id);
+	free(m->live);
+}
+
 static int cmp_match(const void *a, const void *b)
 {
 	const hg_index_match *x = a, *y = b;
@@ -214,9 +232,7 @@ static void test_exact(const hg_index_options *opt, const char *name, size_t n_r
 		check_query(idx, res, &m, zero, 1, rad, name);
 	hg_index_free(idx);
 	hg_index_results_free(res);
-	free(m.h);
-	free(m.id);
-	free(m.live);
+	model_free(&m);
 }
 
 static void test_updates(void)
@@ -279,9 +295,7 @@ static void test_updates(void)
 	CHECK_INT(s.removed, 0);
 	hg_index_free(idx);
 	hg_index_results_free(res);
-	free(m.h);
-	free(m.id);
-	free(m.live);
+	model_free(&m);
 }
 
 static void test_kernels(void)
@@ -440,9 +454,7 @@ static void test_snapshot(void)
 	free(buf.p);
 	hg_index_results_free(res);
 	hg_index_free(idx);
-	free(m.h);
-	free(m.id);
-	free(m.live);
+	model_free(&m);
 }
 
 /* 70k entries within 3 bits of zero: every table's first 1024-key run
@@ -451,10 +463,7 @@ static void test_wide(void)
 {
 	struct model m = {0};
 	hg_pdq zero = {{0, 0, 0, 0}};
-	for (uint64_t i = 0; i < 70000; i++)
-		model_add(&m, flip(zero, (int)(i % 4)), i);
-	for (uint64_t i = 0; i < 2000; i++)
-		model_add(&m, rand_hash(), 100000 + i);
+	model_family(&m, zero, 70000, 4, 2000);
 	hg_index *idx = NULL;
 	CHECK_INT(hg_index_build(NULL, m.h, m.id, m.n, &idx), HG_OK);
 	if (!idx)
@@ -483,9 +492,7 @@ static void test_wide(void)
 	free(buf.p);
 	hg_index_results_free(res);
 	hg_index_free(idx);
-	free(m.h);
-	free(m.id);
-	free(m.live);
+	model_free(&m);
 }
 
 /* A query in a flood of near-duplicates: the planner must notice the
@@ -495,10 +502,7 @@ static void test_flood(void)
 {
 	struct model m = {0};
 	hg_pdq centre = rand_hash();
-	for (uint64_t i = 0; i < 20000; i++)
-		model_add(&m, flip(centre, (int)(i % 7)), i);
-	for (uint64_t i = 0; i < 200000; i++)
-		model_add(&m, rand_hash(), 100000 + i);
+	model_family(&m, centre, 20000, 7, 200000);
 	hg_index *idx = NULL;
 	CHECK_INT(hg_index_build(NULL, m.h, m.id, m.n, &idx), HG_OK);
 	if (!idx)
@@ -527,9 +531,7 @@ static void test_flood(void)
 	CHECK_INT(scanned, 0);
 	hg_index_results_free(res);
 	hg_index_free(idx);
-	free(m.h);
-	free(m.id);
-	free(m.live);
+	model_free(&m);
 }
 
 static void test_digests(void)

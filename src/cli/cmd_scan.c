@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/grow.h"
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "cli/video_opts.h"
@@ -65,14 +66,8 @@ static int on_entry(const char *path, const struct stat *sb, int type, struct FT
 	if (type != FTW_F || !S_ISREG(sb->st_mode))
 		return 0;
 	struct scan *s = walk_into;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 1024;
-		struct item *ni = realloc(s->items, cap * sizeof *ni);
-		if (!ni)
-			return -1;
-		s->items = ni;
-		s->cap = cap;
-	}
+	if (hg__grow((void **)&s->items, &s->cap, s->n + 1, sizeof s->items[0]))
+		return -1;
 	memset(&s->items[s->n], 0, sizeof s->items[0]);
 	s->items[s->n].path = strdup(path);
 	return s->items[s->n++].path ? 0 : -1;

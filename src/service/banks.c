@@ -590,6 +590,8 @@ size_t hg_banks_indexed(hg_banks *b)
 static int add_match(struct hg_match_set *s, const struct bank *k, uint64_t id,
 		     const char *signal, int distance, int variant)
 {
+	/* not hg__grow: that starts at 1024 elements, and a match is ~0.5 KB
+	 * while a request has a handful */
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 8;
 		struct hg_match *nm = realloc(s->m, cap * sizeof *nm);
